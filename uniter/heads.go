@@ -1,0 +1,67 @@
+package uniter
+
+import (
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// VQAHead is ORIG's vqa_output on the pooled output: Linear(H,2H) → GELU → LayerNorm(2H) → Linear(2H, answers).
+// It returns logits [B, NumAnswers].
+func VQAHead(scope *model.Scope, cfg Config, pooled *Node) *Node {
+	h := gelu(linear(scope, cfg, "vqa_output.0", pooled, 2*cfg.HiddenSize))
+	h = layerNorm(scope, cfg, "vqa_output.2", h)
+	return linear(scope, cfg, "vqa_output.3", h, cfg.NumAnswers)
+}
+
+// ImageTextMatchingHead is ORIG's itm_output: Linear(H, 2) on the shared pooler. Logits [B,2], class 1 = matched.
+func ImageTextMatchingHead(scope *model.Scope, cfg Config, pooled *Node) *Node {
+	return linear(scope, cfg, "itm_output", pooled, 2)
+}
+
+// GatherPositions picks rows of seq [B,L,H] at positions [K,2] = (b, index) and returns [K,H].
+func GatherPositions(seq, positions *Node) *Node {
+	return Gather(seq, ConvertDType(positions, dtypes.Int32))
+}
+
+// OffsetPositions adds offset to the second column of positions [K,2]: region positions (b, r) become
+// sequence positions (b, Lt + r) in the padded layout.
+func OffsetPositions(positions *Node, offset int) *Node {
+	g := positions.Graph()
+	k := positions.Shape().Dimensions[0]
+	add := Concatenate([]*Node{Zeros(g, shapes.Make(positions.DType(), k, 1)), Const(g, [][]int32{{int32(offset)}})}, 1)
+	add = BroadcastToDims(ConvertDType(add, positions.DType()), k, 2)
+	return Add(positions, add)
+}
+
+// MaskedLanguageModelingHead is ORIG's BertOnlyMLMHead on the hidden states of the masked tokens [K,H]:
+// dense → GELU → LayerNorm, then the decoder tied to the word embeddings plus its own bias. Logits [K,V].
+func MaskedLanguageModelingHead(scope *model.Scope, cfg Config, hidden *Node) *Node {
+	g := hidden.Graph()
+	h := gelu(linear(scope, cfg, "cls.predictions.transform.dense", hidden, cfg.HiddenSize))
+	h = layerNorm(scope, cfg, "cls.predictions.transform.LayerNorm", h)
+	words := param(scope, g, cfg, "uniter.embeddings.word_embeddings.weight", cfg.VocabSize, cfg.HiddenSize)
+	bias := param(scope, g, cfg, "cls.predictions.bias", cfg.VocabSize)
+	return linearWith(h, words, bias)
+}
+
+// RegionFeatureRegressionHead is ORIG's RegionFeatureRegression on masked region states [K,H]:
+// LayerNorm(GELU(Linear(H,H))) projected by the img_linear weight (tied, used transposed: h @ W) plus a bias.
+// Predictions [K, ImgDim].
+func RegionFeatureRegressionHead(scope *model.Scope, cfg Config, hidden *Node) *Node {
+	g := hidden.Graph()
+	h := gelu(linear(scope, cfg, "feat_regress.net.0", hidden, cfg.HiddenSize))
+	h = layerNorm(scope, cfg, "feat_regress.net.2", h)
+	w := param(scope, g, cfg, "uniter.img_embeddings.img_linear.weight", cfg.HiddenSize, cfg.ImgDim)
+	b := param(scope, g, cfg, "feat_regress.bias", cfg.ImgDim)
+	return Add(MatMul(h, w), ExpandLeftToRank(b, 2))
+}
+
+// RegionClassificationHead is ORIG's RegionClassification on masked region states [K,H]:
+// Linear(H,H) → GELU → LayerNorm → Linear(H, ImgLabelDim). Logits [K, ImgLabelDim].
+func RegionClassificationHead(scope *model.Scope, cfg Config, hidden *Node) *Node {
+	h := gelu(linear(scope, cfg, "region_classifier.net.0", hidden, cfg.HiddenSize))
+	h = layerNorm(scope, cfg, "region_classifier.net.2", h)
+	return linear(scope, cfg, "region_classifier.net.3", h, cfg.ImgLabelDim)
+}

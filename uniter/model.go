@@ -1,0 +1,156 @@
+package uniter
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint
+	"github.com/gomlx/gomlx/ml/layers"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// Inputs are the graph inputs of the UNITER backbone in the padded layout [text Lt | regions Nr].
+type Inputs struct {
+	InputIDs *Node // [B,Lt] int32 token ids.
+	TxtMask  *Node // [B,Lt] float32, 1 = real token.
+	ImgFeat  *Node // [B,Nr,ImgDim] float32 region features.
+	ImgPos   *Node // [B,Nr,PosDim] float32 location vectors.
+	ImgMask  *Node // [B,Nr] float32, 1 = real region.
+	// MRMMask is optional: [B,Nr] float32, 1 = region masked for MRM (ORIG img_masks); it adds mask_embedding[1].
+	MRMMask *Node
+}
+
+// Options selects the optional outputs of Backbone.
+type Options struct {
+	// HiddenStates keeps the embedding output and the output of every layer.
+	HiddenStates bool
+	// AttentionProbs keeps every layer's attention probabilities [B, heads, L, L] (before attention dropout).
+	AttentionProbs bool
+}
+
+// Output is what Backbone computes.
+type Output struct {
+	Sequence       *Node   // [B, Lt+Nr, H] last layer.
+	Pooled         *Node   // [B, H] tanh(W x[:,0] + b), the shared pooler.
+	AttentionMask  *Node   // [B, Lt+Nr] float32, 1 = real position.
+	HiddenStates   []*Node // [layers+1] × [B, L, H] when requested.
+	AttentionProbs []*Node // [layers] × [B, heads, L, L] when requested.
+}
+
+// TextLen returns Lt for the output's inputs.
+func (in Inputs) TextLen() int { return in.InputIDs.Shape().Dimensions[1] }
+
+// Backbone runs the UNITER embeddings, encoder and pooler (spec §1.9).
+func Backbone(scope *model.Scope, cfg Config, in Inputs, opts Options) *Output {
+	t := TextEmbeddings(scope, cfg, in.InputIDs)
+	v := ImageEmbeddings(scope, cfg, in.ImgFeat, in.ImgPos, in.MRMMask)
+	x := Concatenate([]*Node{t, v}, 1)
+	mask := Concatenate([]*Node{in.TxtMask, in.ImgMask}, 1)
+	out := &Output{AttentionMask: mask}
+	if opts.HiddenStates {
+		out.HiddenStates = append(out.HiddenStates, x)
+	}
+	// Additive attention bias (1 - mask) * -10000, [B,1,1,L].
+	bias := MulScalar(OneMinus(mask), -10000.0)
+	bias = InsertAxes(bias, 1, 1)
+	for l := range cfg.NumHiddenLayers {
+		var probs *Node
+		x, probs = EncoderLayer(scope, cfg, l, x, bias)
+		if opts.HiddenStates {
+			out.HiddenStates = append(out.HiddenStates, x)
+		}
+		if opts.AttentionProbs {
+			out.AttentionProbs = append(out.AttentionProbs, probs)
+		}
+	}
+	out.Sequence = x
+	out.Pooled = Pooler(scope, cfg, x)
+	return out
+}
+
+// TextEmbeddings is ORIG's UniterTextEmbeddings: LN(word + position + token_type 0), then dropout.
+func TextEmbeddings(scope *model.Scope, cfg Config, inputIDs *Node) *Node {
+	g := inputIDs.Graph()
+	lt := inputIDs.Shape().Dimensions[1]
+	if lt > cfg.MaxPositionEmbeddings {
+		panic(fmt.Sprintf("uniter: text length %d exceeds max_position_embeddings %d", lt, cfg.MaxPositionEmbeddings))
+	}
+	words := param(scope, g, cfg, "uniter.embeddings.word_embeddings.weight", cfg.VocabSize, cfg.HiddenSize)
+	positions := param(scope, g, cfg, "uniter.embeddings.position_embeddings.weight", cfg.MaxPositionEmbeddings, cfg.HiddenSize)
+	types := tokenTypeTable(scope, g, cfg)
+	w := Gather(words, InsertAxes(ConvertDType(inputIDs, dtypes.Int32), -1)) // [B,Lt,H]
+	p := Slice(positions, AxisRange(0, lt))                                  // [Lt,H]
+	ty := Slice(types, AxisRange(0, 1))                                      // [1,H]
+	x := Add(Add(w, InsertAxes(p, 0)), InsertAxes(ty, 0))                    // [B,Lt,H]
+	x = layerNorm(scope, cfg, "uniter.embeddings.LayerNorm", x)
+	return dropout(scope, x, cfg.HiddenDropoutProb)
+}
+
+func tokenTypeTable(scope *model.Scope, g *Graph, cfg Config) *Node {
+	return param(scope, g, cfg, "uniter.embeddings.token_type_embeddings.weight", cfg.TypeVocabSize, cfg.HiddenSize)
+}
+
+// ImageEmbeddings is ORIG's UniterImageEmbeddings (spec §1.3):
+// LN(LN_img(img_linear(feat + mask_emb[mrm])) + LN_pos(pos_linear(box7)) + token_type row 1), then dropout.
+// mrmMask may be nil (no region masked); mask_embedding row 0 is always treated as zero.
+func ImageEmbeddings(scope *model.Scope, cfg Config, imgFeat, imgPos, mrmMask *Node) *Node {
+	g := imgFeat.Graph()
+	if mrmMask != nil {
+		table := param(scope, g, cfg, maskEmbeddingKey, 2, cfg.ImgDim)
+		table = Mul(table, rowZeroMask(g, 2, cfg.ImgDim)) // row 0 re-zeroed, as ORIG does in place.
+		m := InsertAxes(mrmMask, -1)                      // [B,Nr,1]
+		row0 := Reshape(Slice(table, AxisRange(0, 1)), 1, 1, cfg.ImgDim)
+		row1 := Reshape(Slice(table, AxisRange(1, 2)), 1, 1, cfg.ImgDim)
+		imgFeat = Add(imgFeat, Add(Mul(m, row1), Mul(OneMinus(m), row0)))
+	}
+	im := layerNorm(scope, cfg, "uniter.img_embeddings.img_layer_norm",
+		linear(scope, cfg, "uniter.img_embeddings.img_linear", imgFeat, cfg.HiddenSize))
+	pos := layerNorm(scope, cfg, "uniter.img_embeddings.pos_layer_norm",
+		linear(scope, cfg, "uniter.img_embeddings.pos_linear", imgPos, cfg.HiddenSize))
+	ty := Reshape(Slice(tokenTypeTable(scope, g, cfg), AxisRange(1, 2)), 1, 1, cfg.HiddenSize)
+	x := layerNorm(scope, cfg, "uniter.img_embeddings.LayerNorm", Add(Add(im, pos), ty))
+	return dropout(scope, x, cfg.HiddenDropoutProb)
+}
+
+// EncoderLayer is one post-LN BERT layer "uniter.encoder.layer.<l>" (spec §1.6). bias is the additive attention
+// mask [B,1,1,L]. It returns the layer output and the attention probabilities [B,heads,L,L].
+func EncoderLayer(scope *model.Scope, cfg Config, l int, x, bias *Node) (out, probs *Node) {
+	prefix := fmt.Sprintf("uniter.encoder.layer.%d", l)
+	context, probs := SelfAttention(scope, cfg, prefix+".attention.self", x, bias)
+	attn := linear(scope, cfg, prefix+".attention.output.dense", context, cfg.HiddenSize)
+	x1 := layerNorm(scope, cfg, prefix+".attention.output.LayerNorm", Add(dropout(scope, attn, cfg.HiddenDropoutProb), x))
+	h := gelu(linear(scope, cfg, prefix+".intermediate.dense", x1, cfg.IntermediateSize))
+	o := linear(scope, cfg, prefix+".output.dense", h, cfg.HiddenSize)
+	out = layerNorm(scope, cfg, prefix+".output.LayerNorm", Add(dropout(scope, o, cfg.HiddenDropoutProb), x1))
+	return out, probs
+}
+
+// SelfAttention is BERT's multi-head self-attention "<prefix>.{query,key,value}":
+// softmax(q kᵀ/√d + bias) v per head, with attention dropout. It returns the merged context [B,L,H] and the
+// probabilities [B,heads,L,L] taken before dropout.
+func SelfAttention(scope *model.Scope, cfg Config, prefix string, x, bias *Node) (context, probs *Node) {
+	b, l := x.Shape().Dimensions[0], x.Shape().Dimensions[1]
+	nh, dh := cfg.NumAttentionHeads, cfg.HeadDim()
+	split := func(t *Node) *Node { return Reshape(t, b, l, nh, dh) }
+	q := split(linear(scope, cfg, prefix+".query", x, cfg.HiddenSize))
+	k := split(linear(scope, cfg, prefix+".key", x, cfg.HiddenSize))
+	v := split(linear(scope, cfg, prefix+".value", x, cfg.HiddenSize))
+	scores := Einsum("bqhd,bkhd->bhqk", q, k)
+	scores = Add(MulScalar(scores, 1/math.Sqrt(float64(dh))), bias)
+	probs = Softmax(scores, -1)
+	dropped := dropout(scope, probs, cfg.AttentionProbsDropoutProb)
+	context = Einsum("bhqk,bkhd->bqhd", dropped, v)
+	return Reshape(context, b, l, cfg.HiddenSize), probs
+}
+
+// Pooler is BERT's pooler shared by every ORIG head: tanh(W x[:,0] + b).
+func Pooler(scope *model.Scope, cfg Config, seq *Node) *Node {
+	first := Squeeze(Slice(seq, AxisRange(), AxisRange(0, 1)), 1)
+	return Tanh(linear(scope, cfg, "uniter.pooler.dense", first, cfg.HiddenSize))
+}
+
+// dropout applies dropout with the given rate when the store is training; a no-op in evaluation.
+func dropout(scope *model.Scope, x *Node, rate float64) *Node {
+	return layers.DropoutStatic(scope, x, rate)
+}

@@ -1,0 +1,102 @@
+package uniter
+
+import (
+	"strings"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint
+	"github.com/gomlx/gomlx/ml/layers/activation"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/model/initializer"
+	"github.com/gomlx/gomlx/ml/nn"
+)
+
+// VariablePath returns the store path of the variable holding the ORIG checkpoint tensor key, e.g.
+// "uniter.pooler.dense.weight" → "/uniter/pooler/dense/weight".
+func VariablePath(key string) string {
+	return "/" + strings.ReplaceAll(key, ".", "/")
+}
+
+// KeyOfPath is the inverse of VariablePath.
+func KeyOfPath(path string) string {
+	return strings.ReplaceAll(strings.TrimPrefix(path, "/"), "/", ".")
+}
+
+// param returns the graph value of the variable for the ORIG key, creating it with ORIG's initialisation
+// (BERT init): LayerNorm weights 1, biases 0, other weights N(0, initializer_range).
+func param(scope *model.Scope, g *Graph, cfg Config, key string, dims ...int) *Node {
+	store := scope.Store()
+	path := model.JoinPath(scope.Scope(), VariablePath(key))
+	var init model.VariableInitializer
+	switch {
+	case strings.HasSuffix(key, "LayerNorm.weight") || strings.HasSuffix(key, "layer_norm.weight") || isHeadLayerNormWeight(key):
+		init = initializer.One
+	case strings.HasSuffix(key, "bias"):
+		init = initializer.Zero
+	case key == maskEmbeddingKey:
+		init = maskEmbeddingInit(scope, cfg)
+	default:
+		init = initializer.RandomNormalFn(scope, cfg.InitializerRange)
+	}
+	return store.VariableWithShape(path, shapes.Make(dtypes.Float32, dims...), init).NodeValue(g)
+}
+
+// headLayerNormKeys are the LayerNorm weights of the heads whose ORIG names are positional (nn.Sequential).
+var headLayerNormKeys = map[string]bool{
+	"vqa_output.2.weight": true, "feat_regress.net.2.weight": true, "region_classifier.net.2.weight": true,
+}
+
+func isHeadLayerNormWeight(key string) bool { return headLayerNormKeys[key] }
+
+const maskEmbeddingKey = "uniter.img_embeddings.mask_embedding.weight"
+
+// maskEmbeddingInit draws N(0, initializer_range) and zeroes row 0, which ORIG re-zeroes at every forward.
+func maskEmbeddingInit(scope *model.Scope, cfg Config) model.VariableInitializer {
+	normal := initializer.RandomNormalFn(scope, cfg.InitializerRange)
+	return func(g *Graph, shape shapes.Shape) *Node {
+		return Mul(normal(g, shape), rowZeroMask(g, shape.Dimensions[0], shape.Dimensions[1]))
+	}
+}
+
+// rowZeroMask returns a [rows, cols] float32 constant that is 0 on row 0 and 1 elsewhere.
+func rowZeroMask(g *Graph, rows, cols int) *Node {
+	rowIdx := Iota(g, shapes.Make(dtypes.Int32, rows, cols), 0)
+	return ConvertDType(GreaterThan(rowIdx, ScalarZero(g, dtypes.Int32)), dtypes.Float32)
+}
+
+// linear applies the PyTorch Linear layer "key" ([out, in] weight plus bias) to the last axis of x.
+func linear(scope *model.Scope, cfg Config, key string, x *Node, out int) *Node {
+	g := x.Graph()
+	in := x.Shape().Dimensions[x.Rank()-1]
+	w := param(scope, g, cfg, key+".weight", out, in)
+	b := param(scope, g, cfg, key+".bias", out)
+	return linearWith(x, w, b)
+}
+
+// linearWith computes x @ wᵀ + b for a PyTorch-layout weight w [out, in].
+func linearWith(x, w, b *Node) *Node {
+	y := DotGeneral(x, []int{x.Rank() - 1}, nil, w, []int{1}, nil)
+	if b != nil {
+		y = Add(y, ExpandLeftToRank(b, y.Rank()))
+	}
+	return y
+}
+
+// layerNorm applies the LayerNorm "key" (weight, bias, eps from the config) over the last axis.
+func layerNorm(scope *model.Scope, cfg Config, key string, x *Node) *Node {
+	g := x.Graph()
+	h := x.Shape().Dimensions[x.Rank()-1]
+	gamma := param(scope, g, cfg, key+".weight", h)
+	beta := param(scope, g, cfg, key+".bias", h)
+	return layerNormWith(x, gamma, beta, cfg.LayerNormEps)
+}
+
+// layerNormWith normalises x over its last axis: (x-mean)/sqrt(var+eps)*gamma+beta (biased variance, as PyTorch).
+// It uses the backend's fused LayerNorm when there is one.
+func layerNormWith(x, gamma, beta *Node, eps float64) *Node {
+	return nn.LayerNorm(x, []int{x.Rank() - 1}, eps, ExpandLeftToRank(gamma, x.Rank()), ExpandLeftToRank(beta, x.Rank()), nil)
+}
+
+// gelu is the exact GELU x·Φ(x) = x·0.5·(1+erf(x/√2)) of ORIG and BERT (never the tanh approximation).
+func gelu(x *Node) *Node { return activation.Gelu(x) }
