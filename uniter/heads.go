@@ -2,7 +2,6 @@ package uniter
 
 import (
 	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint
 	"github.com/gomlx/gomlx/ml/model"
 )
@@ -30,9 +29,8 @@ func GatherPositions(seq, positions *Node) *Node {
 func OffsetPositions(positions *Node, offset int) *Node {
 	g := positions.Graph()
 	k := positions.Shape().Dimensions[0]
-	add := Concatenate([]*Node{Zeros(g, shapes.Make(positions.DType(), k, 1)), Const(g, [][]int32{{int32(offset)}})}, 1)
-	add = BroadcastToDims(ConvertDType(add, positions.DType()), k, 2)
-	return Add(positions, add)
+	add := ConvertDType(Const(g, [][]int32{{0, int32(offset)}}), positions.DType())
+	return Add(positions, BroadcastToDims(add, k, 2))
 }
 
 // MaskedLanguageModelingHead is ORIG's BertOnlyMLMHead on the hidden states of the masked tokens [K,H]:
