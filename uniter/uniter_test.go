@@ -14,12 +14,14 @@ import (
 
 func testBackend(t *testing.T) compute.Backend {
 	t.Helper()
-	b, err := backend.Shared()
+	b, err := testBackendB()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
 }
+
+func testBackendB() (compute.Backend, error) { return backend.Shared() }
 
 // call builds and runs fn once on the store and returns the outputs as flat float32 slices.
 func call(t *testing.T, store *model.Store, fn func(scope *model.Scope, in []*Node) []*Node, args ...any) [][]float32 {

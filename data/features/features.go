@@ -1,0 +1,75 @@
+// Package features reads and writes per-image region features (Faster R-CNN "bottom-up" detections) in the
+// on-disk layouts UNITER users meet: a directory of per-image .npz files, ORIG UNITER's img_db LMDB, and the
+// bottom-up-attention TSV. All readers are lazy, random-access and safe for concurrent Get calls.
+package features
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ImageFeatures holds the detections of one image.
+type ImageFeatures struct {
+	ImageID                   string    // key, e.g. "coco_train2014_000000000009" or "synthetic_000012"
+	Width, Height             int       // image size in pixels (1×1 when only normalised boxes are known)
+	NumBoxes, Dim, NumClasses int       // number of regions, feature size, number of detector classes (0 if none)
+	Features                  []float32 // [NumBoxes, Dim]
+	Boxes                     []float32 // [NumBoxes, 4] pixel x1,y1,x2,y2
+	ClassProbs                []float32 // [NumBoxes, NumClasses] (1601 incl. background 0); may be nil
+}
+
+// Reader gives random access to the images of one feature store. Get may be called from several goroutines.
+type Reader interface {
+	// Get returns the features of one image; the error names the store and the id when it is missing.
+	Get(imageID string) (*ImageFeatures, error)
+	// IDs lists the image ids of the store, sorted.
+	IDs() []string
+	// Close releases the files of the store.
+	Close() error
+}
+
+// PositionFeatures returns UNITER's 7-d location vectors, [NumBoxes,7] row-major:
+// [x1/W, y1/H, x2/W, y2/H, w/W, h/H, (w/W)*(h/H)] with w = x2-x1, h = y2-y1.
+func (f *ImageFeatures) PositionFeatures() []float32 {
+	pos := make([]float32, 7*f.NumBoxes)
+	w, h := float32(f.Width), float32(f.Height)
+	for i := 0; i < f.NumBoxes; i++ {
+		b := f.Boxes[4*i : 4*i+4]
+		p := pos[7*i : 7*i+7]
+		p[0], p[1], p[2], p[3] = b[0]/w, b[1]/h, b[2]/w, b[3]/h
+		p[4], p[5] = p[2]-p[0], p[3]-p[1]
+		p[6] = p[4] * p[5]
+	}
+	return pos
+}
+
+// Open opens a feature store, choosing the format from what path is: a directory holding data.mdb, or an ORIG
+// img_dir holding a feat_th*/feat_numbb*/all LMDB subdirectory, is an img_db; any other directory a directory of
+// .npz files; a file a bottom-up-attention TSV.
+func Open(path string) (Reader, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening features %s: %w", path, err)
+	}
+	if !st.IsDir() {
+		if strings.HasSuffix(path, ".npz") {
+			return nil, fmt.Errorf("opening features %s: a single .npz file is not a feature store, give its directory", path)
+		}
+		return OpenTSV(path)
+	}
+	if _, err := os.Stat(filepath.Join(path, "data.mdb")); err == nil {
+		return OpenImgDB(path)
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening features %s: %w", path, err)
+	}
+	for _, e := range entries {
+		if e.IsDir() && isImgDBName(e.Name()) {
+			return OpenImgDB(path)
+		}
+	}
+	return OpenNPZDir(path)
+}
