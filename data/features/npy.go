@@ -100,14 +100,19 @@ func (a *array) at(i int) float64 {
 // float32s converts the elements to float32.
 func (a *array) float32s() []float32 {
 	out := make([]float32, a.size())
-	if a.dtype == "<f4" {
+	switch a.dtype { // fast paths for the feature dtypes
+	case "<f4":
 		for i := range out {
 			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(a.data[4*i:]))
 		}
-		return out
-	}
-	for i := range out {
-		out[i] = float32(a.at(i))
+	case "<f2":
+		for i := range out {
+			out[i] = f16ToF32(binary.LittleEndian.Uint16(a.data[2*i:]))
+		}
+	default:
+		for i := range out {
+			out[i] = float32(a.at(i))
+		}
 	}
 	return out
 }
