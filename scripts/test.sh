@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The project's test command (CI runs it after scripts/setup.sh): gofmt check, go vet, then every test including
+# the notebooks (NOTEBOOK_TESTS=1: missing jupyter/gonb fails instead of skipping). Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export PATH="/usr/local/go/bin:$PATH"
+export PATH="${GOBIN:-$(go env GOPATH)/bin}:$PATH" # goimports and gopls, which the gonb kernel calls
+# SIMD matmul in the pure-Go backend; the default worker pool can deadlock, hence parallelism=-1 (gomlx-notes §6).
+export GOEXPERIMENT=simd GOMLX_BACKEND=go:parallelism=-1
+
+echo "== gofmt"
+unformatted=$(gofmt -l .)
+if [ -n "$unformatted" ]; then
+  echo "gofmt needed on:"
+  echo "$unformatted"
+  exit 1
+fi
+echo "== go vet"
+go vet -tags noxla ./...
+echo "== go test"
+NOTEBOOK_TESTS=1 go test -tags noxla -timeout 30m ./...
