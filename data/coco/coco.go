@@ -3,10 +3,7 @@
 package coco
 
 import (
-	"bufio"
-	"encoding/json"
-	"fmt"
-	"os"
+	"github.com/uniter-go/uniter/internal/jsonfile"
 )
 
 // Image is one entry of the "images" list of a COCO annotation file.
@@ -59,26 +56,26 @@ type KarpathyFile struct {
 // ReadCaptions reads a COCO captions file.
 func ReadCaptions(path string) (*CaptionFile, error) {
 	f := new(CaptionFile)
-	if err := readJSON(path, f); err != nil {
+	if err := jsonfile.Read(path, f); err != nil {
 		return nil, err
 	}
 	return f, nil
 }
 
 // WriteCaptions writes a COCO captions file.
-func WriteCaptions(path string, f *CaptionFile) error { return writeJSON(path, f) }
+func WriteCaptions(path string, f *CaptionFile) error { return jsonfile.Write(path, f) }
 
 // ReadKarpathy reads Karpathy's dataset_coco.json.
 func ReadKarpathy(path string) (*KarpathyFile, error) {
 	f := new(KarpathyFile)
-	if err := readJSON(path, f); err != nil {
+	if err := jsonfile.Read(path, f); err != nil {
 		return nil, err
 	}
 	return f, nil
 }
 
 // WriteKarpathy writes a file in the layout of Karpathy's dataset_coco.json.
-func WriteKarpathy(path string, f *KarpathyFile) error { return writeJSON(path, f) }
+func WriteKarpathy(path string, f *KarpathyFile) error { return jsonfile.Write(path, f) }
 
 // CaptionsByImage groups the captions of a file by image id, in file order.
 func (f *CaptionFile) CaptionsByImage() map[int64][]string {
@@ -87,35 +84,4 @@ func (f *CaptionFile) CaptionsByImage() map[int64][]string {
 		m[c.ImageID] = append(m[c.ImageID], c.Caption)
 	}
 	return m
-}
-
-func readJSON(path string, v any) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", path, err)
-	}
-	defer f.Close()
-	if err := json.NewDecoder(bufio.NewReaderSize(f, 1<<20)).Decode(v); err != nil {
-		return fmt.Errorf("reading %s: %w", path, err)
-	}
-	return nil
-}
-
-func writeJSON(path string, v any) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	err = json.NewEncoder(w).Encode(v)
-	if err == nil {
-		err = w.Flush()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }

@@ -3,10 +3,7 @@
 package vqa
 
 import (
-	"bufio"
-	"encoding/json"
-	"fmt"
-	"os"
+	"github.com/uniter-go/uniter/internal/jsonfile"
 )
 
 // Question is one entry of a VQA v2 questions file.
@@ -59,31 +56,31 @@ type Result struct {
 // ReadQuestions reads a questions file.
 func ReadQuestions(path string) (*QuestionFile, error) {
 	f := new(QuestionFile)
-	if err := readJSON(path, f); err != nil {
+	if err := jsonfile.Read(path, f); err != nil {
 		return nil, err
 	}
 	return f, nil
 }
 
 // WriteQuestions writes a questions file.
-func WriteQuestions(path string, f *QuestionFile) error { return writeJSON(path, f) }
+func WriteQuestions(path string, f *QuestionFile) error { return jsonfile.Write(path, f) }
 
 // ReadAnnotations reads an annotations file.
 func ReadAnnotations(path string) (*AnnotationFile, error) {
 	f := new(AnnotationFile)
-	if err := readJSON(path, f); err != nil {
+	if err := jsonfile.Read(path, f); err != nil {
 		return nil, err
 	}
 	return f, nil
 }
 
 // WriteAnnotations writes an annotations file.
-func WriteAnnotations(path string, f *AnnotationFile) error { return writeJSON(path, f) }
+func WriteAnnotations(path string, f *AnnotationFile) error { return jsonfile.Write(path, f) }
 
 // ReadResults reads a results file (a JSON array of {question_id, answer}).
 func ReadResults(path string) ([]Result, error) {
 	var rs []Result
-	if err := readJSON(path, &rs); err != nil {
+	if err := jsonfile.Read(path, &rs); err != nil {
 		return nil, err
 	}
 	return rs, nil
@@ -94,36 +91,5 @@ func WriteResults(path string, rs []Result) error {
 	if rs == nil {
 		rs = []Result{}
 	}
-	return writeJSON(path, rs)
-}
-
-func readJSON(path string, v any) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", path, err)
-	}
-	defer f.Close()
-	if err := json.NewDecoder(bufio.NewReaderSize(f, 1<<20)).Decode(v); err != nil {
-		return fmt.Errorf("reading %s: %w", path, err)
-	}
-	return nil
-}
-
-func writeJSON(path string, v any) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	err = json.NewEncoder(w).Encode(v)
-	if err == nil {
-		err = w.Flush()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return jsonfile.Write(path, rs)
 }
