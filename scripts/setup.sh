@@ -26,7 +26,9 @@ export GOBIN=${GOBIN:-$(go env GOPATH)/bin}
 export PATH="$GOBIN:$PATH"
 
 # --- 1. Jupyter from Debian. Always call /usr/bin/jupyter: it runs on /usr/bin/python3 (a pyenv python3 has no jupyter). ---
-pkgs=(jupyter-nbconvert jupyter-client python3-nbclient jupyter-nbformat libjs-requirejs libjs-mathjax)
+# Python packages read the files our Go writers produce (cross-writer format tests in data/features, data/txtdb).
+pkgs=(jupyter-nbconvert jupyter-client python3-nbclient jupyter-nbformat libjs-requirejs libjs-mathjax
+  python3-numpy python3-lmdb python3-msgpack python3-msgpack-numpy python3-lz4)
 if [ "${WITH_CHROMIUM:-0}" = 1 ]; then pkgs+=(chromium); fi
 missing=()
 for p in "${pkgs[@]}"; do
