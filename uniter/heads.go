@@ -41,7 +41,7 @@ func MaskedLanguageModelingHead(scope *model.Scope, cfg Config, hidden *Node) *N
 	h = layerNorm(scope, cfg, "cls.predictions.transform.LayerNorm", h)
 	words := param(scope, g, cfg, "uniter.embeddings.word_embeddings.weight", cfg.VocabSize, cfg.HiddenSize)
 	bias := param(scope, g, cfg, "cls.predictions.bias", cfg.VocabSize)
-	return linearWith(h, words, bias)
+	return linearWith(scope, h, words, bias)
 }
 
 // RegionFeatureRegressionHead is ORIG's RegionFeatureRegression on masked region states [K,H]:

@@ -6,7 +6,6 @@ import (
 
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint
-	"github.com/gomlx/gomlx/ml/layers"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
@@ -27,11 +26,15 @@ type Options struct {
 	HiddenStates bool
 	// AttentionProbs keeps every layer's attention probabilities [B, heads, L, L] (before attention dropout).
 	AttentionProbs bool
+	// PooledOnly computes the last layer for the [CLS] row alone (its keys and values still come from every
+	// position), which is all the heads on the pooled output (VQA, ITM without WRA) read. Pooled is unchanged;
+	// Sequence is then that row, [B, 1, H], and the last AttentionProbs entry [B, heads, 1, L].
+	PooledOnly bool
 }
 
 // Output is what Backbone computes.
 type Output struct {
-	Sequence       *Node   // [B, Lt+Nr, H] last layer.
+	Sequence       *Node   // [B, Lt+Nr, H] last layer ([B, 1, H] with Options.PooledOnly).
 	Pooled         *Node   // [B, H] tanh(W x[:,0] + b), the shared pooler.
 	AttentionMask  *Node   // [B, Lt+Nr] float32, 1 = real position.
 	HiddenStates   []*Node // [layers+1] × [B, L, H] when requested.
@@ -55,8 +58,12 @@ func Backbone(scope *model.Scope, cfg Config, in Inputs, opts Options) *Output {
 	bias := MulScalar(OneMinus(mask), -10000.0)
 	bias = InsertAxes(bias, 1, 1)
 	for l := range cfg.NumHiddenLayers {
+		queries := x
+		if opts.PooledOnly && l == cfg.NumHiddenLayers-1 {
+			queries = Slice(x, AxisRange(), AxisRange(0, 1))
+		}
 		var probs *Node
-		x, probs = EncoderLayer(scope, cfg, l, x, bias)
+		x, probs = encoderLayer(scope, cfg, l, queries, x, bias)
 		if opts.HiddenStates {
 			out.HiddenStates = append(out.HiddenStates, x)
 		}
@@ -116,8 +123,14 @@ func ImageEmbeddings(scope *model.Scope, cfg Config, imgFeat, imgPos, mrmMask *N
 // EncoderLayer is one post-LN BERT layer "uniter.encoder.layer.<l>" (spec §1.6). bias is the additive attention
 // mask [B,1,1,L]. It returns the layer output and the attention probabilities [B,heads,L,L].
 func EncoderLayer(scope *model.Scope, cfg Config, l int, x, bias *Node) (out, probs *Node) {
+	return encoderLayer(scope, cfg, l, x, x, bias)
+}
+
+// encoderLayer is EncoderLayer computed for the rows x [B,Lq,H] only, attending over every row of all [B,L,H]
+// (x is all, or a slice of it).
+func encoderLayer(scope *model.Scope, cfg Config, l int, x, all, bias *Node) (out, probs *Node) {
 	prefix := fmt.Sprintf("uniter.encoder.layer.%d", l)
-	context, probs := SelfAttention(scope, cfg, prefix+".attention.self", x, bias)
+	context, probs := selfAttention(scope, cfg, prefix+".attention.self", x, all, bias)
 	attn := linear(scope, cfg, prefix+".attention.output.dense", context, cfg.HiddenSize)
 	x1 := layerNorm(scope, cfg, prefix+".attention.output.LayerNorm", Add(dropout(scope, attn, cfg.HiddenDropoutProb), x))
 	h := gelu(linear(scope, cfg, prefix+".intermediate.dense", x1, cfg.IntermediateSize))
@@ -130,17 +143,24 @@ func EncoderLayer(scope *model.Scope, cfg Config, l int, x, bias *Node) (out, pr
 // softmax(q kᵀ/√d + bias) v per head, with attention dropout. It returns the merged context [B,L,H] and the
 // probabilities [B,heads,L,L] taken before dropout.
 func SelfAttention(scope *model.Scope, cfg Config, prefix string, x, bias *Node) (context, probs *Node) {
+	return selfAttention(scope, cfg, prefix, x, x, bias)
+}
+
+// selfAttention is SelfAttention for the queries of the rows x [B,Lq,H] over the keys and values of all [B,L,H].
+func selfAttention(scope *model.Scope, cfg Config, prefix string, x, all, bias *Node) (context, probs *Node) {
 	b, l := x.Shape().Dimensions[0], x.Shape().Dimensions[1]
 	nh, dh := cfg.NumAttentionHeads, cfg.HeadDim()
-	split := func(t *Node) *Node { return Reshape(t, b, l, nh, dh) }
-	q := split(linear(scope, cfg, prefix+".query", x, cfg.HiddenSize))
-	k := split(linear(scope, cfg, prefix+".key", x, cfg.HiddenSize))
-	v := split(linear(scope, cfg, prefix+".value", x, cfg.HiddenSize))
-	scores := Einsum("bqhd,bkhd->bhqk", q, k)
-	scores = Add(MulScalar(scores, 1/math.Sqrt(float64(dh))), bias)
-	probs = Softmax(scores, -1)
-	dropped := dropout(scope, probs, cfg.AttentionProbsDropoutProb)
-	context = Einsum("bhqk,bkhd->bqhd", dropped, v)
+	heads := func(t *Node) *Node { // [B,L,H] → [B,nh,L,dh]
+		return TransposeAllAxes(Reshape(t, t.Shape().Dimensions[0], t.Shape().Dimensions[1], nh, dh), 0, 2, 1, 3)
+	}
+	// Scaling q rather than the scores is cheaper, and exact when √dh is a power of 2 (dh = 64 in base and large).
+	q := heads(MulScalar(linear(scope, cfg, prefix+".query", x, cfg.HiddenSize), 1/math.Sqrt(float64(dh))))
+	k := heads(linear(scope, cfg, prefix+".key", all, cfg.HiddenSize))
+	v := heads(linear(scope, cfg, prefix+".value", all, cfg.HiddenSize))
+	scores := ConvertDType(attentionScores(toCompute(scope, q), toCompute(scope, k)), x.DType())
+	probs = softmax(Add(scores, bias))
+	dropped := toCompute(scope, dropout(scope, probs, cfg.AttentionProbsDropoutProb))
+	context = ConvertDType(TransposeAllAxes(attentionContext(dropped, toCompute(scope, v)), 0, 2, 1, 3), x.DType()) // [B,L,nh,dh]
 	return Reshape(context, b, l, cfg.HiddenSize), probs
 }
 
@@ -150,7 +170,13 @@ func Pooler(scope *model.Scope, cfg Config, seq *Node) *Node {
 	return Tanh(linear(scope, cfg, "uniter.pooler.dense", first, cfg.HiddenSize))
 }
 
-// dropout applies dropout with the given rate when the store is training; a no-op in evaluation.
+// dropout zeroes each element with probability rate and scales the others by 1/(1-rate) when the store is
+// training; a no-op in evaluation. The kept elements are those whose uniform draw exceeds rate.
 func dropout(scope *model.Scope, x *Node, rate float64) *Node {
-	return layers.DropoutStatic(scope, x, rate)
+	if rate <= 0 || !scope.IsTraining(x.Graph()) {
+		return x
+	}
+	u := scope.RandomUniform(x.Graph(), x.Shape())
+	keep := MulScalar(ConvertDType(GreaterThan(u, Scalar(x.Graph(), x.DType(), rate)), x.DType()), 1/(1-rate))
+	return Mul(x, keep)
 }

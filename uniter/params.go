@@ -6,10 +6,8 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint
-	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
-	"github.com/gomlx/gomlx/ml/nn"
 )
 
 // VariablePath returns the store path of the variable holding the ORIG checkpoint tensor key, e.g.
@@ -71,14 +69,14 @@ func linear(scope *model.Scope, cfg Config, key string, x *Node, out int) *Node 
 	in := x.Shape().Dimensions[x.Rank()-1]
 	w := param(scope, g, cfg, key+".weight", out, in)
 	b := param(scope, g, cfg, key+".bias", out)
-	return linearWith(x, w, b)
+	return linearWith(scope, x, w, b)
 }
 
-// linearWith computes x @ wᵀ + b for a PyTorch-layout weight w [out, in].
-func linearWith(x, w, b *Node) *Node {
-	y := DotGeneral(x, []int{x.Rank() - 1}, nil, w, []int{1}, nil)
+// linearWith computes x @ wᵀ + b for a PyTorch-layout weight w [out, in], the product in scope's compute dtype.
+func linearWith(scope *model.Scope, x, w, b *Node) *Node {
+	y := ConvertDType(matMulTransposed(toCompute(scope, x), toCompute(scope, w)), x.DType())
 	if b != nil {
-		y = Add(y, ExpandLeftToRank(b, y.Rank()))
+		y = addBias(y, b)
 	}
 	return y
 }
@@ -91,12 +89,3 @@ func layerNorm(scope *model.Scope, cfg Config, key string, x *Node) *Node {
 	beta := param(scope, g, cfg, key+".bias", h)
 	return layerNormWith(x, gamma, beta, cfg.LayerNormEps)
 }
-
-// layerNormWith normalises x over its last axis: (x-mean)/sqrt(var+eps)*gamma+beta (biased variance, as PyTorch).
-// It uses the backend's fused LayerNorm when there is one.
-func layerNormWith(x, gamma, beta *Node, eps float64) *Node {
-	return nn.LayerNorm(x, []int{x.Rank() - 1}, eps, ExpandLeftToRank(gamma, x.Rank()), ExpandLeftToRank(beta, x.Rank()), nil)
-}
-
-// gelu is the exact GELU x·Φ(x) = x·0.5·(1+erf(x/√2)) of ORIG and BERT (never the tanh approximation).
-func gelu(x *Node) *Node { return activation.Gelu(x) }

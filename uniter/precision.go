@@ -10,24 +10,17 @@ import (
 const computeDTypeParam = "uniter_compute_dtype"
 
 // SetComputeDType selects the dtype in which the model under scope runs its matrix products: Float32 (the default)
-// or BFloat16 for mixed precision, as PyTorch's autocast does it: the operands of every linear layer and of the
-// attention products are cast to BFloat16 and the products return Float32, so the variables (master weights), the
-// residual stream, LayerNorm, softmax and the losses stay in Float32.
+// or BFloat16 for mixed precision as PyTorch's autocast does it: the operands of every linear layer and of the two
+// attention products are cast to BFloat16 and the products cast back to Float32, so the variables (master weights),
+// the residual stream, LayerNorm, softmax, the losses and the gradients of the variables stay in Float32.
 func SetComputeDType(scope *model.Scope, dtype dtypes.DType) {
 	scope.SetParam(computeDTypeParam, dtype)
 }
 
-// computeDType returns the dtype set by SetComputeDType for scope (Float32 when unset).
-func computeDType(scope *model.Scope) dtypes.DType {
+// ComputeDType returns the dtype set by SetComputeDType for scope (Float32 when unset).
+func ComputeDType(scope *model.Scope) dtypes.DType {
 	return model.GetParamOr(scope, computeDTypeParam, dtypes.Float32)
 }
 
-// dotGeneral is DotGeneral in the compute dtype of scope; the result has lhs's dtype.
-func dotGeneral(scope *model.Scope, lhs *Node, lhsContracting, lhsBatch []int, rhs *Node, rhsContracting, rhsBatch []int) *Node {
-	dt := computeDType(scope)
-	if dt == lhs.DType() {
-		return DotGeneral(lhs, lhsContracting, lhsBatch, rhs, rhsContracting, rhsBatch)
-	}
-	y := DotGeneral(ConvertDType(lhs, dt), lhsContracting, lhsBatch, ConvertDType(rhs, dt), rhsContracting, rhsBatch)
-	return ConvertDType(y, lhs.DType())
-}
+// toCompute casts x to the compute dtype of scope (a no-op when it already has it).
+func toCompute(scope *model.Scope, x *Node) *Node { return ConvertDType(x, ComputeDType(scope)) }

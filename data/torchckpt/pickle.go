@@ -126,7 +126,11 @@ func (t storageTable) persistentLoad(id any) (any, error) {
 	}
 	cls, ok := tup.Get(1).(*storageClass)
 	if !ok {
-		return nil, fmt.Errorf("storage %s: unsupported storage type %s", key, pyType(tup.Get(1)))
+		name := pyType(tup.Get(1))
+		if oc, isClass := tup.Get(1).(*opaqueClass); isClass {
+			name = oc.module + "." + oc.name
+		}
+		return nil, fmt.Errorf("storage %s: unsupported storage type %s", key, name)
 	}
 	if tup.Len() > 5 && tup.Get(5) != nil {
 		return nil, fmt.Errorf("storage %s: legacy storage views are not supported", key)

@@ -105,6 +105,12 @@ func TestUnwrapsContainer(t *testing.T) {
 	})
 }
 
+func TestReadsParameters(t *testing.T) {
+	checkTensors(t, mustRead(t, "testdata/parameter.pt"), map[string]want{
+		"p": {[]int{2}, "float32", []float32{1, 2}},
+	})
+}
+
 func TestFixtureCheckpoints(t *testing.T) {
 	cases := []struct {
 		dir, dtype string
@@ -186,6 +192,7 @@ func TestReadErrors(t *testing.T) {
 		{write("empty.pt", nil), "not a PyTorch"},
 		{"testdata/non_tensor.pt", `key "step": value is an int, not a tensor`},
 		{"testdata/list.pt", "top-level object is a list, not a dict of tensors"},
+		{"testdata/complex.pt", "unsupported storage type torch.ComplexFloatStorage"},
 		{filepath.Join(dir, "missing.pt"), "no such file"},
 	}
 	for _, c := range cases {
