@@ -285,13 +285,10 @@ func (r *Runner) graph(scope *model.Scope, in []*Node) []*Node {
 	if r.spec.Mode == ModeForward {
 		return []*Node{loss}
 	}
-	var vars []*model.Variable
-	var values []*Node
-	for v := range r.store.IterVariables() {
-		if v.Trainable && v.InUseByGraph(g) && v.DType() == dtypes.Float32 && !strings.HasPrefix(v.Path(), "/optimizer/") {
-			vars = append(vars, v)
-			values = append(values, v.NodeValue(g))
-		}
+	vars := runner.TrainableVariables(r.store, g, nil)
+	values := make([]*Node, len(vars))
+	for i, v := range vars {
+		values[i] = v.NodeValue(g)
 	}
 	grads := Gradient(loss, values...)
 	if r.spec.Mode == ModeGrad {

@@ -34,7 +34,7 @@ func (r *Runner) execsFor(t *task) (*executors, error) {
 			lr, in = in[len(in)-1], in[:len(in)-1]
 		}
 		out := forward(scope, r.spec, t, in, false)
-		vars := trainableVariables(store, g, frozen)
+		vars := TrainableVariables(store, g, frozen)
 		nodes := make([]*Node, len(vars))
 		for i, v := range vars {
 			nodes[i] = v.NodeValue(g)

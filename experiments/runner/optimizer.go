@@ -154,10 +154,10 @@ func GlobalNorm(xs []*Node) *Node {
 	return Sqrt(sum)
 }
 
-// trainableVariables lists the model variables used by the graph g (not optimizer state or the RNG state), except
+// TrainableVariables lists the model variables used by the graph g (not optimizer state or the RNG state), except
 // those whose ORIG key starts with one of frozen, sorted by path (so the order does not depend on the order the
 // variables were created or restored in): the variables a task's loss updates.
-func trainableVariables(store *model.Store, g *Graph, frozen []string) []*model.Variable {
+func TrainableVariables(store *model.Store, g *Graph, frozen []string) []*model.Variable {
 	var vars []*model.Variable
 	for v := range store.IterVariables() {
 		if !v.Trainable || !v.InUseByGraph(g) || strings.HasPrefix(v.Path(), optimizerScope+"/") || v.DType() != dtypes.Float32 {

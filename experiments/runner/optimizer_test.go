@@ -87,7 +87,7 @@ func TestAdamWMatchesHandComputedSteps(t *testing.T) {
 	step, err := model.NewExec(be, store, func(scope *model.Scope, lr *Node) *Node {
 		g := lr.Graph()
 		loss := toyLoss(store, g)
-		vars := trainableVariables(store, g, nil)
+		vars := TrainableVariables(store, g, nil)
 		nodes := make([]*Node, len(vars))
 		for i, v := range vars {
 			nodes[i] = v.NodeValue(g)
@@ -175,7 +175,7 @@ func TestGradientClippingAndNonFiniteSkip(t *testing.T) {
 	exec, err := model.NewExec(be, store, func(scope *model.Scope, lr, poison *Node) *Node {
 		g := lr.Graph()
 		loss := Mul(toyLoss(store, g), poison)
-		vars := trainableVariables(store, g, nil)
+		vars := TrainableVariables(store, g, nil)
 		nodes := make([]*Node, len(vars))
 		for i, v := range vars {
 			nodes[i] = v.NodeValue(g)
@@ -244,7 +244,7 @@ func TestGradientAccumulationEqualsFullBatch(t *testing.T) {
 		return model.MustNewExec(be, store, func(scope *model.Scope, x, y, lr *Node) *Node {
 			g := x.Graph()
 			loss := lossOf(store, x, y)
-			vars := trainableVariables(store, g, nil)
+			vars := TrainableVariables(store, g, nil)
 			nodes := []*Node{vars[0].NodeValue(g), vars[1].NodeValue(g)}
 			grads := Gradient(loss, nodes...)
 			if update {
