@@ -32,7 +32,7 @@ pkgs=(jupyter-nbconvert jupyter-client python3-nbclient jupyter-nbformat libjs-r
 if [ "${WITH_CHROMIUM:-0}" = 1 ]; then pkgs+=(chromium); fi
 missing=()
 for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep "install ok installed" >/dev/null || missing+=("$p")
 done
 if ((${#missing[@]})); then
   [ "$(id -u)" = 0 ] || { echo "[setup] must be root to apt-get install: ${missing[*]}" >&2; exit 1; }
@@ -86,7 +86,7 @@ if ! { [ -f "$spec" ] && grep -qF "\"$GOBIN/gonb\"" "$spec" && grep -qF -- "-raw
 else
   lap "gonb kernelspec present"
 fi
-/usr/bin/jupyter kernelspec list 2>/dev/null | grep -q '^ *gonb ' ||
+/usr/bin/jupyter kernelspec list 2>/dev/null | grep '^ *gonb ' >/dev/null || # no -q: an early exit would SIGPIPE jupyter under pipefail
   { echo "[setup] the gonb kernel is not visible to /usr/bin/jupyter" >&2; exit 1; }
 
 # --- 4. The repository's modules (a no-op when the module cache has them). ---

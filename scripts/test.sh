@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The project's test command (CI runs it after scripts/setup.sh): gofmt check, go vet, then every test including
+# The project's test command (CI runs it through .ci/run): set-up (scripts/setup.sh): gofmt check, go vet, then every test including
 # the notebooks (NOTEBOOK_TESTS=1: missing jupyter/gonb fails instead of skipping). Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/setup.sh # idempotent: installs Jupyter, the GoNB kernel and the test tools on a fresh machine
 export PATH="/usr/local/go/bin:$PATH"
 export PATH="${GOBIN:-$(go env GOPATH)/bin}:$PATH" # goimports and gopls, which the gonb kernel calls
 # SIMD matmul in the pure-Go backend; the default worker pool can deadlock, hence parallelism=-1 (gomlx-notes §6).
