@@ -16,20 +16,19 @@ type settings struct {
 	model   string   // the model name (uniter)
 	steps   []string // run_type split on "_": train, val, test, inference
 
-	uniter        uniter.Config
-	pretraining   bool
-	tasks         []string            // model_config.uniter.tasks
-	mixRatios     map[string]int      // pretraining task weights
-	headLRMul     map[string]float64  // lr multiplier by head (task) name
-	frozen        map[string]bool     // heads with freeze: true
-	headHidden    map[string]int      // heads.<task>.hidden_size (classifier)
-	numLabels     int                 // heads.<task>.num_labels of the classifier (0 = vocabulary size)
-	useKL         bool                // heads.mrc.use_kl
-	itmNegProb    float64             //
-	itmOTLambda   float64             //
-	regionMaskP   float64             // model_config.uniter.mask_probability
-	rawHeads      map[string]struct{} // heads present in the config
-	metricsWanted []string            // evaluation.metrics
+	uniter      uniter.Config
+	pretraining bool
+	tasks       []string            // model_config.uniter.tasks
+	mixRatios   map[string]int      // pretraining task weights
+	headLRMul   map[string]float64  // lr multiplier by head (task) name
+	frozen      map[string]bool     // heads with freeze: true
+	headHidden  map[string]int      // heads.<task>.hidden_size (classifier)
+	numLabels   int                 // heads.<task>.num_labels of the classifier (0 = vocabulary size)
+	useKL       bool                // heads.mrc.use_kl
+	itmNegProb  float64             //
+	itmOTLambda float64             //
+	regionMaskP float64             // model_config.uniter.mask_probability
+	rawHeads    map[string]struct{} // heads present in the config
 
 	seed            int64
 	batchSize       int
@@ -209,7 +208,12 @@ func readSettings(c *config.Config) (*settings, error) {
 		s.numLabels = g.int(mc + ".heads." + s.tasks[0] + ".num_labels")
 	}
 	if g.optional("evaluation.metrics") {
-		s.metricsWanted = g.strings("evaluation.metrics")
+		// The evaluation always reports the losses and the accuracies the tasks have; the list is only checked.
+		for _, m := range g.strings("evaluation.metrics") {
+			if !slices.Contains([]string{"vqa_accuracy", "itm_accuracy", "mlm_accuracy"}, m) {
+				return nil, fmt.Errorf("config key evaluation.metrics: unknown metric %q (known: vqa_accuracy, itm_accuracy, mlm_accuracy)", m)
+			}
+		}
 	}
 
 	s.seed = int64(g.int("training.seed"))

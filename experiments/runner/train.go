@@ -156,7 +156,7 @@ func (r *Runner) train(ctx context.Context) error {
 			stats.partSteps[p]++
 		}
 		step := r.state.Step
-		prog.set(step, fmt.Sprintf("loss %.4f lr %.2e", loss, lr))
+		prog.set(step, fmt.Sprintf("loss %.4f lr %.2e %.0f ex/s", loss, lr, float64(stats.examples)/time.Since(stats.start).Seconds()))
 		if step%s.logInterval == 0 || step == s.maxUpdates {
 			if err := r.logTrain(prog, stats, lr); err != nil {
 				return err
