@@ -166,15 +166,15 @@ func (w *worker) evaluate(prog *program, values [][]float32, conditions [][]bool
 		dst := dsts[i]
 		switch ins.op {
 		case compute.OpTypeAdd:
-			add(dst, value(ins.args[0]), value(ins.args[1]))
+			fastmath.AddSlice32(dst, value(ins.args[0]), value(ins.args[1]))
 		case compute.OpTypeSub:
-			sub(dst, value(ins.args[0]), value(ins.args[1]))
+			fastmath.SubSlice32(dst, value(ins.args[0]), value(ins.args[1]))
 		case compute.OpTypeMul:
-			mul(dst, value(ins.args[0]), value(ins.args[1]))
+			fastmath.MulSlice32(dst, value(ins.args[0]), value(ins.args[1]))
 		case compute.OpTypeDiv:
-			div(dst, value(ins.args[0]), value(ins.args[1]))
+			fastmath.DivSlice32(dst, value(ins.args[0]), value(ins.args[1]))
 		case compute.OpTypeSqrt:
-			sqrt(dst, value(ins.args[0]))
+			fastmath.SqrtSlice32(dst, value(ins.args[0]))
 		case compute.OpTypeRsqrt:
 			x := value(ins.args[0])
 			for j := range dst {
@@ -231,6 +231,3 @@ func boolToFloat(b bool) float32 {
 	}
 	return 0
 }
-
-// sqrtScalar is math.Sqrt (float32 square roots through float64 are correctly rounded, as VSQRTPS).
-func sqrtScalar(x float64) float64 { return math.Sqrt(x) }

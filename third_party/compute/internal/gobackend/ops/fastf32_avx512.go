@@ -8,6 +8,8 @@ package ops
 import (
 	"math"
 	"simd/archsimd"
+
+	"github.com/gomlx/compute/internal/fastmath"
 )
 
 func init() {
@@ -25,29 +27,17 @@ func init() {
 // f32BinaryVVAVX512 is the AVX-512 version of f32BinaryVV (Max/Min use the Go version, to keep Go's
 // NaN and signed zero semantics).
 func f32BinaryVVAVX512(op f32BinaryOp, a, b, out []float32) {
-	n := len(out)
-	a, b = a[:n], b[:n]
-	i := 0
 	switch op {
 	case f32OpAdd:
-		for ; i+16 <= n; i += 16 {
-			archsimd.LoadFloat32x16Slice(a[i:]).Add(archsimd.LoadFloat32x16Slice(b[i:])).StoreSlice(out[i:])
-		}
+		fastmath.AddSlice32(out, a, b)
 	case f32OpSub:
-		for ; i+16 <= n; i += 16 {
-			archsimd.LoadFloat32x16Slice(a[i:]).Sub(archsimd.LoadFloat32x16Slice(b[i:])).StoreSlice(out[i:])
-		}
+		fastmath.SubSlice32(out, a, b)
 	case f32OpMul:
-		for ; i+16 <= n; i += 16 {
-			archsimd.LoadFloat32x16Slice(a[i:]).Mul(archsimd.LoadFloat32x16Slice(b[i:])).StoreSlice(out[i:])
-		}
+		fastmath.MulSlice32(out, a, b)
 	case f32OpDiv:
-		for ; i+16 <= n; i += 16 {
-			archsimd.LoadFloat32x16Slice(a[i:]).Div(archsimd.LoadFloat32x16Slice(b[i:])).StoreSlice(out[i:])
-		}
-	}
-	if i < n {
-		f32BinaryVVGo(op, a[i:], b[i:], out[i:])
+		fastmath.DivSlice32(out, a, b)
+	default:
+		f32BinaryVVGo(op, a, b, out)
 	}
 }
 
