@@ -478,7 +478,7 @@ func TestSyntheticConfigs(t *testing.T) {
 	check(t, vqa, "dataset_config.synthetic_vqa.low_data_fraction", 1.0)
 	check(t, vqa, "dataset_config.synthetic_vqa.max_seq_length", 20)
 	check(t, vqa, "dataset_config.synthetic_vqa.max_regions", 8)
-	check(t, vqa, "scheduler.params.num_training_steps", 500) // interpolated from training.max_updates
+	check(t, vqa, "scheduler.params.num_training_steps", 800) // interpolated from training.max_updates
 	check(t, vqa, "scheduler.params.num_warmup_steps", 40)
 	check(t, vqa, "training.batch_size", 512)
 	check(t, vqa, "optimizer.params.lr", 2e-3)
