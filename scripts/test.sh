@@ -25,3 +25,5 @@ echo "== go test"
 (cd third_party/compute && go vet ./internal/gobackend/fusion/ ./internal/gobackend/dot/sgemm/ ./internal/fastmath/ &&
   go test -timeout 15m ./internal/fastmath/ ./internal/gobackend/...)
 NOTEBOOK_TESTS=1 go test -tags noxla -timeout 30m ./...
+echo "== model, runner and CLI tests again with every product and element-wise chain on the fast CPU kernels"
+GOMLX_FUSE_MIN_SIZE=1 GOMLX_DOT_SGEMM_MIN_SIZE=1 go test -tags noxla -count=1 ./uniter/ ./experiments/... ./tools/uniter/

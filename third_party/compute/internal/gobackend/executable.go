@@ -628,7 +628,9 @@ func (fe *FunctionExecutable) executeNode(backend *Backend, node *Node, execBuf 
 			// If we find the input buffer reused as an output but it is not nil here, it is a bug in the operator implementation.
 			if node.IsMultiOutputs() {
 				for outIdx, outputNode := range node.MultiOutputsNodes {
-					if execBuf.results[outputNode.Index] == inputBuffers[i] {
+					// UNITER-in-Go fix: an unused output may be sorted past NumNodesToProcess (e.g. after a pass
+					// re-sorts the DAG); it has no result slot.
+					if outputNode.Index < fe.NumNodesToProcess && execBuf.results[outputNode.Index] == inputBuffers[i] {
 						return errors.Errorf("op %s (output %d) reused input %d as output but didn't set input to nil in buffer slice", node.OpType, outIdx, i)
 					}
 				}

@@ -180,8 +180,32 @@ func (p *ElementwiseFusion) Apply(b *gobackend.Builder) (bool, error) {
 	}
 	modified := false
 	for _, f := range b.Functions {
+		// Only live nodes (those the function's outputs depend on) are fused or counted as users: a fused output
+		// read only by dead code would be computed for nothing.
+		live := make(map[*gobackend.Node]bool)
+		var mark func(n *gobackend.Node)
+		mark = func(n *gobackend.Node) {
+			if live[n] {
+				return
+			}
+			live[n] = true
+			for _, in := range n.Inputs {
+				mark(in)
+			}
+			for _, c := range n.CapturedInputs {
+				for _, in := range c {
+					mark(in)
+				}
+			}
+		}
+		for _, out := range f.Outputs {
+			mark(out)
+		}
 		users := make(map[*gobackend.Node][]*gobackend.Node)
 		for _, node := range f.Nodes {
+			if !live[node] {
+				continue
+			}
 			for _, in := range node.Inputs {
 				users[in] = append(users[in], node)
 			}
@@ -201,7 +225,7 @@ func (p *ElementwiseFusion) Apply(b *gobackend.Builder) (bool, error) {
 		}
 		var nodes []*gobackend.Node
 		for _, node := range f.Nodes {
-			if candidate(node) && !captured[node] {
+			if live[node] && candidate(node) && !captured[node] {
 				parent[node] = node
 				nodes = append(nodes, node)
 			}
