@@ -639,7 +639,8 @@ FINETUNING = uniter_notebook("UNITER finetuning for VQA: from scratch and from t
 Train the VQA classifier (the ORIG head on the pooled [CLS] output, soft-score BCE) twice on the same data: once
 from a random initialisation and once starting from the backbone pretrained by `02_pretraining`. With `fullSize`
 the two runs are `experiments/synthetic/vqa_lowdata.yaml` and `finetune_from_pretrained.yaml` (10% of the training
-images, where pretraining helps most).""", [
+images: the low-data regime, where pretraining is expected to help most; on this synthetic data it does not yet,
+see `experiments/synthetic/pretrain.yaml`).""", [
     markdown("""
 ## The pretrained checkpoint
 
@@ -720,7 +721,7 @@ for i, p := range preds["vqa_scratch"] {
 gonbui.DisplayHTML(viz.Table([]string{"image", "question", "true", "from scratch", "from pretrained"}, rows))"""),
 ], extra_setup=[TRAIN, r"""
 // vqaExperiment is the experiment file of both VQA runs: the full data in the small setting, 10% of the
-// training images (where pretraining helps most) at full size.
+// training images (the low-data regime) at full size.
 func vqaExperiment() string {
 	if fullSize {
 		return "vqa_lowdata"
