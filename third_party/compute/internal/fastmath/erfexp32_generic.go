@@ -17,10 +17,3 @@ func erfSlice32(dst, src []float32) { erfSlice32Scalar(dst, src) }
 
 // geluErfSlice32 implements GeluErfSlice32 (scalar build).
 func geluErfSlice32(dst, src []float32) { geluErfSlice32Scalar(dst, src) }
-
-// The arithmetic slice functions have no vector part in this build.
-func vectorAdd(dst, x, y []float32) int { return 0 }
-func vectorSub(dst, x, y []float32) int { return 0 }
-func vectorMul(dst, x, y []float32) int { return 0 }
-func vectorDiv(dst, x, y []float32) int { return 0 }
-func vectorSqrt(dst, x []float32) int   { return 0 }

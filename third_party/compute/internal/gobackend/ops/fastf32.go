@@ -9,6 +9,7 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/internal/fastmath"
 	"github.com/gomlx/compute/internal/gobackend"
 	"github.com/gomlx/compute/internal/gobackend/workerspool"
 	"github.com/gomlx/compute/shapes"
@@ -51,8 +52,6 @@ const (
 // Kernels used by the fast paths. They are set to the pure Go versions below, and overwritten by
 // architecture specific versions in init() functions where available.
 var (
-	// f32BinaryVV computes out[i] = a[i] op b[i], for i in range out. len(a), len(b) >= len(out).
-	f32BinaryVV = f32BinaryVVGo
 	// f32BinaryVS computes out[i] = a[i] op s, for i in range out. len(a) >= len(out).
 	f32BinaryVS = f32BinaryVSGo
 	// f32BinarySV computes out[i] = s op b[i], for i in range out. len(b) >= len(out).
@@ -296,31 +295,26 @@ func binaryFloat32Fast(workers *workerspool.Pool, op f32BinaryOp, lhs, rhs, out 
 	return true
 }
 
-// f32BinaryVVGo is the pure Go version of f32BinaryVV.
-func f32BinaryVVGo(op f32BinaryOp, a, b, out []float32) {
-	a, b = a[:len(out)], b[:len(out)]
+// f32BinaryVV computes out[i] = a[i] op b[i], for i in range out (len(a), len(b) >= len(out)): fastmath's slice
+// arithmetic (AVX-512 where available) for Add/Sub/Mul/Div, Go's max and min (their NaN and signed-zero semantics)
+// for Max/Min.
+func f32BinaryVV(op f32BinaryOp, a, b, out []float32) {
 	switch op {
 	case f32OpAdd:
-		for i := range out {
-			out[i] = a[i] + b[i]
-		}
+		fastmath.AddSlice32(out, a, b)
 	case f32OpSub:
-		for i := range out {
-			out[i] = a[i] - b[i]
-		}
+		fastmath.SubSlice32(out, a, b)
 	case f32OpMul:
-		for i := range out {
-			out[i] = a[i] * b[i]
-		}
+		fastmath.MulSlice32(out, a, b)
 	case f32OpDiv:
-		for i := range out {
-			out[i] = a[i] / b[i]
-		}
+		fastmath.DivSlice32(out, a, b)
 	case f32OpMax:
+		a, b = a[:len(out)], b[:len(out)]
 		for i := range out {
 			out[i] = max(a[i], b[i])
 		}
 	case f32OpMin:
+		a, b = a[:len(out)], b[:len(out)]
 		for i := range out {
 			out[i] = min(a[i], b[i])
 		}

@@ -8,37 +8,17 @@ package ops
 import (
 	"math"
 	"simd/archsimd"
-
-	"github.com/gomlx/compute/internal/fastmath"
 )
 
 func init() {
 	if !archsimd.X86.AVX512() {
 		return
 	}
-	f32BinaryVV = f32BinaryVVAVX512
 	f32BinaryVS = f32BinaryVSAVX512
 	f32BinarySV = f32BinarySVAVX512
 	f32Sum = f32SumAVX512
 	f32AccumulateRow = f32AccumulateRowAVX512
 	f32MaxRow = f32MaxRowAVX512
-}
-
-// f32BinaryVVAVX512 is the AVX-512 version of f32BinaryVV (Max/Min use the Go version, to keep Go's
-// NaN and signed zero semantics).
-func f32BinaryVVAVX512(op f32BinaryOp, a, b, out []float32) {
-	switch op {
-	case f32OpAdd:
-		fastmath.AddSlice32(out, a, b)
-	case f32OpSub:
-		fastmath.SubSlice32(out, a, b)
-	case f32OpMul:
-		fastmath.MulSlice32(out, a, b)
-	case f32OpDiv:
-		fastmath.DivSlice32(out, a, b)
-	default:
-		f32BinaryVVGo(op, a, b, out)
-	}
 }
 
 // f32BinaryVSAVX512 is the AVX-512 version of f32BinaryVS.
