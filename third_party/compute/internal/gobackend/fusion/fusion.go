@@ -47,7 +47,7 @@ var fusable = map[compute.OpType]int{
 
 // Operand kinds of an instruction.
 const (
-	fromInput    = iota // an input of the fused node (array or scalar)
+	fromInput    = iota // an input of the fused node (any layout, see input)
 	fromRegister        // the result of an earlier instruction
 )
 

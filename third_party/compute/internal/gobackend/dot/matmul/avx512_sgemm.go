@@ -48,6 +48,8 @@ func init() {
 // sgemmFloat32 is the DotGeneralExecFn of the sgemm kernel.
 func sgemmFloat32(backend *gobackend.Backend, layout dot.Layout, lhs, rhs []float32,
 	batchSize, lhsCrossSize, rhsCrossSize, contractingSize int, output []float32) {
+	// Small products, and by default those with fewer than 4 rows (pooler, heads), keep GoMLX's router; a minimum
+	// size of 1 (the tests' setting) routes every product here.
 	if batchSize*lhsCrossSize*rhsCrossSize*contractingSize < sgemmMinSize || (lhsCrossSize < 4 && sgemmMinSize > 1) {
 		avx512RouterFloat32(backend, layout, lhs, rhs, batchSize, lhsCrossSize, rhsCrossSize, contractingSize, output)
 		return
