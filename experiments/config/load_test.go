@@ -491,6 +491,16 @@ func TestSyntheticConfigs(t *testing.T) {
 	check(t, pre, "model_config.uniter.heads.mlm.vocab_size", 30522)
 	check(t, pre, "dataset_config.synthetic_captions.feature_dim", 64)
 	check(t, pre, "dataset_config.synthetic_captions.num_classes", 37)
+	check(t, pre, "optimizer.params.lr", 5e-4)
+	check(t, pre, "scheduler.params.num_training_steps", 3000)
+
+	mlm := load("pretrain_mlm.yaml")
+	check(t, mlm, "model_config.uniter.do_pretraining", true)
+	check(t, mlm, "model_config.uniter.tasks", []string{"mlm"})
+	check(t, mlm, "optimizer.params.lr", 2e-3) // tiny_model.yaml's, not pretrain.yaml's
+	check(t, mlm, "training.max_updates", 1000)
+	check(t, mlm, "scheduler.params.num_training_steps", 1000)
+	check(t, mlm, "env.save_dir", "./save/synthetic_pretrain_mlm")
 
 	low := load("vqa_lowdata.yaml")
 	check(t, low, "dataset_config.synthetic_vqa.low_data_fraction", 0.1)
@@ -499,15 +509,16 @@ func TestSyntheticConfigs(t *testing.T) {
 	ft := load("finetune_from_pretrained.yaml")
 	check(t, ft, "dataset_config.synthetic_vqa.low_data_fraction", 0.1)
 	check(t, ft, "checkpoint.resume_pretrained", true)
-	check(t, ft, "checkpoint.resume_file", "./save/synthetic_pretrain/current.ckpt")
+	check(t, ft, "checkpoint.resume_file", "./save/synthetic_pretrain_mlm/current.ckpt")
 	check(t, ft, "env.save_dir", "./save/synthetic_finetune")
 
 	for _, k := range []string{"hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
 		"vocab_size", "max_position_embeddings", "type_vocab_size", "img_dim"} {
-		a, _ := pre.Get("model_config.uniter." + k)
 		b, _ := ft.Get("model_config.uniter." + k)
-		if !reflect.DeepEqual(a, b) {
-			t.Errorf("model_config.uniter.%s: pretrain %v != finetune %v", k, a, b)
+		for name, p := range map[string]*Config{"pretrain": pre, "pretrain_mlm": mlm} {
+			if a, _ := p.Get("model_config.uniter." + k); !reflect.DeepEqual(a, b) {
+				t.Errorf("model_config.uniter.%s: %s %v != finetune %v", k, name, a, b)
+			}
 		}
 	}
 	// Apart from the checkpoint and the output directory, finetuning equals the low-data baseline.

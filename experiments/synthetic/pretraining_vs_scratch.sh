@@ -1,29 +1,32 @@
 #!/usr/bin/env bash
 # Does pretraining matter? On the synthetic data, pretrain the small UNITER on the scenes' captions
-# (pretrain.yaml: MLM, ITM+WRA, MRFR, MRC-kl), finetune it on 10% of the VQA training questions
-# (finetune_from_pretrained.yaml), and train the same VQA model from scratch on the same 10%
-# (vqa_lowdata.yaml). Prints both held-out accuracies and the margin.
+# ($PRETRAIN, default pretrain_mlm.yaml: MLM for 1,000 updates, about 8 minutes on 2 cores), finetune it on 10%
+# of the VQA training questions (finetune_from_pretrained.yaml), and train the same VQA model from scratch on
+# the same 10% (vqa_lowdata.yaml). Prints both held-out accuracies and the margin.
 #
-# Usage: experiments/synthetic/pretraining_vs_scratch.sh [key=value ...]   (overrides go to all three runs)
-# Outputs go to $MMF_SAVE_DIR (default ./save/pretraining_vs_scratch), one directory per run.
+# Usage: [PRETRAIN=experiments/synthetic/pretrain.yaml] experiments/synthetic/pretraining_vs_scratch.sh [key=value ...]
+# (the overrides go to all three runs). Outputs go to $MMF_SAVE_DIR (default ./save/pretraining_vs_scratch), one
+# directory per run.
+# Measured 2026-11-28 with the defaults: scratch 0.520, pretrained 0.766, margin +0.246.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 export MMF_SAVE_DIR="${MMF_SAVE_DIR:-$PWD/save/pretraining_vs_scratch}"
 export GOMLX_BACKEND="${GOMLX_BACKEND:-go:parallelism=-1}"
+pretrain="${PRETRAIN:-experiments/synthetic/pretrain_mlm.yaml}"
 mkdir -p "$MMF_SAVE_DIR"
 bin="$MMF_SAVE_DIR/uniter"
 GOEXPERIMENT=simd go build -tags noxla -o "$bin" ./tools/uniter
 
-# run NAME CONFIG: runs one experiment from scratch (its save directory is emptied first) and prints its final
-# evaluation line; the log goes to $MMF_SAVE_DIR/NAME.log.
+# run NAME CONFIG [key=value ...]: runs one experiment from scratch in $MMF_SAVE_DIR/NAME (emptied first) and
+# prints its final evaluation line; the log goes to $MMF_SAVE_DIR/NAME.log.
 run() {
 	local name=$1 config=$2
 	shift 2
 	rm -rf "${MMF_SAVE_DIR:?}/$name"
 	echo "== $name ($config)" >&2
 	local start=$SECONDS
-	"$bin" run config="$config" "$@" 2> "$MMF_SAVE_DIR/$name.log" | tail -n 1
+	"$bin" run config="$config" env.save_dir="$MMF_SAVE_DIR/$name" "$@" 2> "$MMF_SAVE_DIR/$name.log" | tail -n 1
 	echo "   $((SECONDS - start)) s, log $MMF_SAVE_DIR/$name.log" >&2
 }
 
@@ -32,9 +35,10 @@ accuracy() {
 	tr ' ' '\n' <<< "$1" | sed -n 's|^val/synthetic_vqa/vqa_accuracy=||p'
 }
 
-run synthetic_pretrain experiments/synthetic/pretrain.yaml "$@" > /dev/null
-scratch=$(run synthetic_vqa_lowdata experiments/synthetic/vqa_lowdata.yaml "$@")
-pretrained=$(run synthetic_finetune experiments/synthetic/finetune_from_pretrained.yaml "$@")
+run pretrain "$pretrain" "$@" > /dev/null
+scratch=$(run vqa_scratch experiments/synthetic/vqa_lowdata.yaml "$@")
+pretrained=$(run vqa_pretrained experiments/synthetic/finetune_from_pretrained.yaml \
+	checkpoint.resume_file="$MMF_SAVE_DIR/pretrain/current.ckpt" "$@")
 
 a_scratch=$(accuracy "$scratch")
 a_pre=$(accuracy "$pretrained")
