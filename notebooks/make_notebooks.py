@@ -249,7 +249,9 @@ func small(experiment string) []string {
 		"training.checkpoint_interval=1000", "training.num_workers=1", "scheduler.params.num_warmup_steps=20",
 	}
 	if experiment == "pretrain" {
-		return append(ov, "dataset_config.synthetic_captions.num_images=200", "training.max_updates=200")
+		// pretrain.yaml's lr 5e-4 suits its 3,000 updates; 200 updates need tiny_model.yaml's faster rate.
+		return append(ov, "dataset_config.synthetic_captions.num_images=200", "training.max_updates=200",
+			"optimizer.params.lr=2e-3")
 	}
 	return append(ov, "dataset_config.synthetic_vqa.num_images=200", "training.max_updates=250",
 		"model_config.uniter.heads.synthetic_vqa.hidden_size=128") // the ORIG VQA head is 2 × hidden_size wide
