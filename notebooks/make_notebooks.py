@@ -648,7 +648,7 @@ the two runs are `experiments/synthetic/vqa_lowdata.yaml` and `finetune_from_pre
 images: the low-data regime, where pretraining helps most).
 
 Measured at full size by `experiments/synthetic/pretraining_vs_scratch.sh`: pretraining with MLM alone
-(`pretrain_mlm.yaml`, 1,000 updates) lifts the held-out accuracy from 0.520 to 0.766, while the four-task mix of
+(`pretrain_mlm.yaml`, 1,000 updates) lifts the held-out accuracy from 0.528 to 0.766, while the four-task mix of
 `02_pretraining` (`pretrain.yaml`) does not yet help on this data. In the small setting neither pretraining runs
 long enough to ground words in regions (MLM alone needs about 300 updates of 512 captions), so the two runs here
 show the mechanics, not the gain.""", [
