@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: set up the machine (scripts/setup.sh), build the uniter command and train the
+# The main job on the embedded default: fetch the Go modules (scripts/setup.sh go), build the uniter command and train the
 # small UNITER on the synthetic VQA set (generated on first use in the real VQA/COCO formats), train_val. It ends by
 # printing the final evaluation as name=value pairs; the run directory (config.yaml, metrics.jsonl, checkpoints) is
 # under ./save/synthetic_vqa. Extra key=value arguments are passed on as config overrides.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh go
 export PATH="/usr/local/go/bin:$PATH"
 export GOMLX_BACKEND="${GOMLX_BACKEND:-go:parallelism=-1}"
 mkdir -p bin

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Idempotent set-up of what the tests and the notebooks need, on a Debian 12 machine, run as root:
+#   - the repository's Go modules (`go mod download`);
 #   - Jupyter from Debian packages (nbconvert + nbclient execute notebooks headlessly; requirejs/mathjax make the
 #     exported HTML render offline); WITH_CHROMIUM=1 adds chromium for screenshots of that HTML;
 #   - the GoNB Go kernel plus goimports and gopls (exact versions: the module proxy here refuses version lists);
-#   - the GoNB kernelspec (`gonb --install --raw_error`);
-#   - the repository's Go modules (`go mod download`).
+#   - the GoNB kernelspec (`gonb --install --raw_error`).
+# `scripts/setup.sh go` does only the first step: all that building and running the uniter command needs.
 # Whatever is already present at the wanted version is skipped. Go itself (go.mod's version) must already be installed.
 # See /work/shared/docs/notebooks-setup.md (copied in spirit into notebooks/README.md) for why each step is needed.
 set -euo pipefail
@@ -24,6 +25,15 @@ export PATH="/usr/local/go/bin:$PATH"
 command -v go >/dev/null || { echo "[setup] go not found: install Go (see go.mod) under /usr/local/go first" >&2; exit 1; }
 export GOBIN=${GOBIN:-$(go env GOPATH)/bin}
 export PATH="$GOBIN:$PATH"
+
+# --- The repository's modules (a no-op when the module cache has them). ---
+go mod download
+lap "go mod download"
+case "${1:-all}" in
+  all) ;;
+  go) echo "[setup] done in $((SECONDS - start))s: $(go version | cut -d' ' -f3) and the Go modules"; exit 0 ;;
+  *) echo "[setup] unknown argument $1: use no argument (everything) or go (Go modules only)" >&2; exit 2 ;;
+esac
 
 # --- 1. Jupyter from Debian. Always call /usr/bin/jupyter: it runs on /usr/bin/python3 (a pyenv python3 has no jupyter). ---
 # Python packages read the files our Go writers produce (cross-writer format tests in data/features, data/txtdb).
@@ -88,9 +98,5 @@ else
 fi
 /usr/bin/jupyter kernelspec list 2>/dev/null | grep '^ *gonb ' >/dev/null || # no -q: an early exit would SIGPIPE jupyter under pipefail
   { echo "[setup] the gonb kernel is not visible to /usr/bin/jupyter" >&2; exit 1; }
-
-# --- 4. The repository's modules (a no-op when the module cache has them). ---
-go mod download
-lap "go mod download"
 
 echo "[setup] done in $((SECONDS - start))s: $(go version | cut -d' ' -f3), gonb $(gonb -V 2>/dev/null | tr -d '\n'), jupyter nbconvert $(/usr/bin/jupyter nbconvert --version 2>/dev/null)"
