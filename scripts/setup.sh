@@ -11,6 +11,12 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+what=${1:-all}
+case "$what" in
+  all | go) ;;
+  *) echo "[setup] unknown argument $what: use no argument (everything) or go (Go modules only)" >&2; exit 2 ;;
+esac
+
 GONB_VERSION=${GONB_VERSION:-v0.11.5}   # newest gonb the proxy serves; `go install gonb@vX` fails (403 on its deprecation check)
 GOIMPORTS_VERSION=${GOIMPORTS_VERSION:-v0.52.0}
 GOPLS_VERSION=${GOPLS_VERSION:-v0.23.0} # gopls v0.24.0 needs go >= 1.27
@@ -29,11 +35,10 @@ export PATH="$GOBIN:$PATH"
 # --- The repository's modules (a no-op when the module cache has them). ---
 go mod download
 lap "go mod download"
-case "${1:-all}" in
-  all) ;;
-  go) echo "[setup] done in $((SECONDS - start))s: $(go version | cut -d' ' -f3) and the Go modules"; exit 0 ;;
-  *) echo "[setup] unknown argument $1: use no argument (everything) or go (Go modules only)" >&2; exit 2 ;;
-esac
+if [ "$what" = go ]; then
+  echo "[setup] done in $((SECONDS - start))s: $(go version | cut -d' ' -f3) and the Go modules"
+  exit 0
+fi
 
 # --- 1. Jupyter from Debian. Always call /usr/bin/jupyter: it runs on /usr/bin/python3 (a pyenv python3 has no jupyter). ---
 # Python packages read the files our Go writers produce (cross-writer format tests in data/features, data/txtdb).
