@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh go
 export PATH="/usr/local/go/bin:$PATH"
+export GOTOOLCHAIN=go1.27.3 # go.mod needs Go 1.27; the go command fetches this toolchain from the module proxy
 export GOMLX_BACKEND="${GOMLX_BACKEND:-go:parallelism=-1}"
 mkdir -p bin
 GOEXPERIMENT=simd go build -tags noxla -o bin/uniter ./tools/uniter

@@ -28,6 +28,7 @@ lap() { echo "[setup] $1 ($((SECONDS - t))s)"; t=$SECONDS; }
 
 # --- Go must be there already. ---
 export PATH="/usr/local/go/bin:$PATH"
+export GOTOOLCHAIN=go1.27.3 # go.mod needs Go 1.27; the go command fetches this toolchain from the module proxy
 command -v go >/dev/null || { echo "[setup] go not found: install Go (see go.mod) under /usr/local/go first" >&2; exit 1; }
 export GOBIN=${GOBIN:-$(go env GOPATH)/bin}
 export PATH="$GOBIN:$PATH"

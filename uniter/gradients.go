@@ -7,6 +7,7 @@ import (
 	"sync"
 	"weak"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint
 )
@@ -146,7 +147,7 @@ func withGradient(x *Node, forward, decomposed func() *Node, vjp func(v *Node) *
 func gelu(x *Node) *Node {
 	decomposed := func() *Node { return Mul(x, MulScalar(OnePlus(Erf(MulScalar(x, 1/math.Sqrt2))), 0.5)) }
 	var y *Node
-	y = withGradient(x, func() *Node { return BackendFusedGelu(x, true) }, decomposed, func(v *Node) *Node {
+	y = withGradient(x, func() *Node { return BackendFusedActivation(x, compute.ActivationConfig{Type: compute.ActivationGelu}) }, decomposed, func(v *Node) *Node {
 		cdf := Where(Equal(x, ScalarZero(x.Graph(), x.DType())), Scalar(x.Graph(), x.DType(), 0.5), Div(y, x))
 		pdf := Exp(Mul(x, MulScalar(x, -0.5)))
 		return Mul(v, Add(cdf, Mul(MulScalar(x, 1/math.Sqrt(2*math.Pi)), pdf)))

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"fmt"
+	"strings"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint
 	"github.com/gomlx/gomlx/core/tensors"
@@ -61,6 +62,7 @@ func (r *Runner) execsFor(t *task) (*executors, error) {
 	}
 	if err == nil {
 		ex.eval, err = model.NewExec(r.backend, store, func(scope *model.Scope, in []*Node) []*Node {
+			variablesAsParameters(store, in[0].Graph())
 			out := forward(scope, r.spec, t, in, false)
 			outs := append([]*Node{out.loss}, out.parts...)
 			if out.correct != nil {
@@ -74,6 +76,7 @@ func (r *Runner) execsFor(t *task) (*executors, error) {
 	}
 	if err == nil {
 		ex.attention, err = model.NewExec(r.backend, store, func(scope *model.Scope, in []*Node) []*Node {
+			variablesAsParameters(store, in[0].Graph())
 			return []*Node{Stack(forward(scope, r.spec, t, in, true).attention, 0)}
 		})
 	}
@@ -82,6 +85,21 @@ func (r *Runner) execsFor(t *task) (*executors, error) {
 	}
 	r.execs[t.name] = ex
 	return ex, nil
+}
+
+// variablesAsParameters makes every model variable of the store a parameter of the evaluation graph g before the
+// model is built on it. GoMLX's Go backend otherwise bakes the variables of a graph not marked as training into it
+// as constants, and an evaluation graph, compiled once, would keep the weights of its first call while training
+// goes on. GoMLX decides when a graph first reads a variable, so the variables are read here in training mode, and
+// the graph then goes back to evaluation mode (no dropout) for the model itself.
+func variablesAsParameters(store *model.Store, g *Graph) {
+	store.SetTraining(g, true)
+	for v := range store.IterVariables() {
+		if !strings.HasPrefix(v.Path(), optimizerScope+"/") {
+			v.NodeValue(g)
+		}
+	}
+	store.SetTraining(g, false)
 }
 
 // call runs an executor on a batch (plus extra inputs), turning graph-building panics into errors.

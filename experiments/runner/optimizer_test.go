@@ -86,6 +86,7 @@ func TestAdamWMatchesHandComputedSteps(t *testing.T) {
 	opt := &AdamW{Beta1: 0.9, Beta2: 0.98, Eps: 1e-6, WeightDecay: 0.01, LRMultipliers: map[string]float64{"vqa_output.": 10}}
 	step, err := model.NewExec(be, store, func(scope *model.Scope, lr *Node) *Node {
 		g := lr.Graph()
+		store.SetTraining(g, true) // an update graph: GoMLX would otherwise read the variables as constants
 		loss := toyLoss(store, g)
 		vars := TrainableVariables(store, g, nil)
 		nodes := make([]*Node, len(vars))
@@ -174,6 +175,7 @@ func TestGradientClippingAndNonFiniteSkip(t *testing.T) {
 	var norm float64
 	exec, err := model.NewExec(be, store, func(scope *model.Scope, lr, poison *Node) *Node {
 		g := lr.Graph()
+		store.SetTraining(g, true) // an update graph: GoMLX would otherwise read the variables as constants
 		loss := Mul(toyLoss(store, g), poison)
 		vars := TrainableVariables(store, g, nil)
 		nodes := make([]*Node, len(vars))
@@ -243,6 +245,7 @@ func TestGradientAccumulationEqualsFullBatch(t *testing.T) {
 	build := func(store *model.Store, update bool, uf int) *model.Exec {
 		return model.MustNewExec(be, store, func(scope *model.Scope, x, y, lr *Node) *Node {
 			g := x.Graph()
+			store.SetTraining(g, true) // an update graph: GoMLX would otherwise read the variables as constants
 			loss := lossOf(store, x, y)
 			vars := TrainableVariables(store, g, nil)
 			nodes := []*Node{vars[0].NodeValue(g), vars[1].NodeValue(g)}

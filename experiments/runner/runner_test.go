@@ -9,6 +9,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/gomlx/gomlx/core/tensors"
+
 	"github.com/uniter-go/uniter/data/vqa"
 	"github.com/uniter-go/uniter/experiments/config"
 	"github.com/uniter-go/uniter/uniter"
@@ -198,5 +200,35 @@ func TestPretrainThenFinetuneLoadsBackboneOnly(t *testing.T) {
 		if ft.store.GetVariable(path) != nil {
 			t.Errorf("%s was loaded into the finetuning model", path)
 		}
+	}
+}
+
+// TestEvaluationSeesLatestWeights guards against evaluation graphs that keep the weights of their first call: GoMLX's
+// Go backend bakes the variables of a non-training graph in as constants unless they are made parameters.
+func TestEvaluationSeesLatestWeights(t *testing.T) {
+	tmp := t.TempDir()
+	r := newTinyRunner(t, "vqa.yaml", filepath.Join(tmp, "data"), filepath.Join(tmp, "run"),
+		"training.max_updates=3", "training.evaluation_interval=100", "training.checkpoint_interval=100")
+	if _, err := r.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// The evaluation graph is compiled now, when every variable has a value.
+	trained, err := r.Evaluate(SplitVal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Setting the VQA output layer to zero makes every logit 0: the loss is then exactly A·ln 2 per example.
+	for _, key := range []string{"vqa_output.3.weight", "vqa_output.3.bias"} {
+		v := r.store.GetVariable(uniter.VariablePath(key))
+		v.MustSetValue(tensors.FromShape(v.Shape()))
+	}
+	zeroed, err := r.Evaluate(SplitVal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, want := "val/synthetic_vqa/logit_bce", float64(r.spec.cfg.NumAnswers)*math.Ln2
+	if got := zeroed[key]; math.Abs(got-want) > 1e-4*want {
+		t.Fatalf("with a zero output layer the evaluation loss is %.6f (%.6f before), want A·ln 2 = %.6f: the evaluation graph does not see the latest weights",
+			got, trained[key], want)
 	}
 }
