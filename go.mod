@@ -2,6 +2,8 @@ module github.com/uniter-go/uniter
 
 go 1.27
 
+toolchain go1.27.3
+
 require (
 	github.com/bmatsuo/lmdb-go v1.8.0
 	github.com/gomlx/compute v0.1.14
