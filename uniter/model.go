@@ -44,7 +44,7 @@ type Output struct {
 // TextLen returns Lt for the output's inputs.
 func (in Inputs) TextLen() int { return in.InputIDs.Shape().Dimensions[1] }
 
-// Backbone runs the UNITER embeddings, encoder and pooler (spec §1.9).
+// Backbone runs the UNITER embeddings, encoder and pooler (ORIG model/model.py UniterModel).
 func Backbone(scope *model.Scope, cfg Config, in Inputs, opts Options) *Output {
 	t := TextEmbeddings(scope, cfg, in.InputIDs)
 	v := ImageEmbeddings(scope, cfg, in.ImgFeat, in.ImgPos, in.MRMMask)
@@ -98,7 +98,7 @@ func tokenTypeTable(scope *model.Scope, g *Graph, cfg Config) *Node {
 	return param(scope, g, cfg, "uniter.embeddings.token_type_embeddings.weight", cfg.TypeVocabSize, cfg.HiddenSize)
 }
 
-// ImageEmbeddings is ORIG's UniterImageEmbeddings (spec §1.3):
+// ImageEmbeddings is ORIG's UniterImageEmbeddings (model/model.py):
 // LN(LN_img(img_linear(feat + mask_emb[mrm])) + LN_pos(pos_linear(box7)) + token_type row 1), then dropout.
 // mrmMask may be nil (no region masked); mask_embedding row 0 is always treated as zero.
 func ImageEmbeddings(scope *model.Scope, cfg Config, imgFeat, imgPos, mrmMask *Node) *Node {
