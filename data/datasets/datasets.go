@@ -1,8 +1,8 @@
 // Package datasets opens the datasets of an experiment by name. Each dataset is one file of this package: the
-// struct of its configuration keys (dataset_config.<name>, with json tags; unknown keys are errors) and an Opener
+// struct of its configuration keys (dataset_config.<name>, with json tags; unknown keys are errors) and an opener
 // that reads its files into example sets, registered under its name in that file's init:
 //
-//	func init() { Register("nlvr2", openNLVR2) }
+//	func init() { register("nlvr2", openNLVR2) }
 //
 // Opening a dataset yields Data: the example set of every requested split, its tokenizer and, for VQA datasets,
 // the answer vocabulary. Region features come from any store data/features opens.
@@ -92,13 +92,13 @@ type Request struct {
 	FeatDim, MaxTextLen int
 }
 
-// An Opener reads the dataset registered as name.
-type Opener func(name string, req Request) (*Data, error)
+// An opener reads the dataset registered as name.
+type opener func(name string, req Request) (*Data, error)
 
-var openers = map[string]Opener{}
+var openers = map[string]opener{}
 
-// Register makes a dataset available by name; it is called from the init of the dataset's file.
-func Register(name string, open Opener) {
+// register makes a dataset available by name; it is called from the init of the dataset's file.
+func register(name string, open opener) {
 	if _, dup := openers[name]; dup {
 		panic("datasets: " + name + " registered twice")
 	}
@@ -115,8 +115,8 @@ func Open(name string, req Request) (*Data, error) {
 	return open(name, req)
 }
 
-// Common are the configuration keys every dataset has.
-type Common struct {
+// common are the configuration keys every dataset has.
+type common struct {
 	// DataDir is the root of the dataset's relative paths.
 	DataDir string `json:"data_dir"`
 	// MaxSeqLength is Lt (Data.TextLen) and MaxRegions Nr (Data.NumRegions).
@@ -130,10 +130,10 @@ type Common struct {
 }
 
 // defaultCommon returns the values of the common keys a dataset configuration leaves out.
-func defaultCommon() Common { return Common{DoLowerCase: true} }
+func defaultCommon() common { return common{DoLowerCase: true} }
 
 // newData checks the common keys and returns the dataset before its tokenizer and splits are read.
-func newData(name, kind string, req Request, c Common) (*Data, error) {
+func newData(name, kind string, req Request, c common) (*Data, error) {
 	if c.MaxSeqLength < 3 || c.MaxSeqLength > req.MaxTextLen {
 		return nil, fmt.Errorf("config key %s.max_seq_length: %d must be in [3, max_position_embeddings %d]",
 			req.Section, c.MaxSeqLength, req.MaxTextLen)
@@ -143,7 +143,7 @@ func newData(name, kind string, req Request, c Common) (*Data, error) {
 }
 
 // loadTokenizer reads the vocabulary of vocab_file (relative to data_dir), or takes the built-in one.
-func (d *Data) loadTokenizer(c Common) error {
+func (d *Data) loadTokenizer(c common) error {
 	if c.VocabFile == "" {
 		d.Tokenizer = tokenizer.BertBaseUncased()
 		return nil

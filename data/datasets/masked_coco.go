@@ -9,12 +9,12 @@ import (
 	"github.com/uniter-go/uniter/data/features"
 )
 
-func init() { Register("masked_coco", openMaskedCOCO) }
+func init() { register("masked_coco", openMaskedCOCO) }
 
 // maskedCOCOConfig is dataset_config.masked_coco (experiments/config/defaults/datasets/masked_coco/defaults.yaml):
 // COCO captions for pretraining and region features.
 type maskedCOCOConfig struct {
-	Common
+	common
 	mmfKeys
 	// Annotations lists the caption files of each split, relative to data_dir: Karpathy's dataset_*.json (the
 	// splits of KarpathySplits) or COCO captions_*.json (every caption). Features lists its one feature store.
@@ -29,18 +29,18 @@ type maskedCOCOConfig struct {
 
 // openMaskedCOCO reads COCO caption files and region features.
 func openMaskedCOCO(name string, req Request) (d *Data, err error) {
-	c := maskedCOCOConfig{Common: defaultCommon()}
+	c := maskedCOCOConfig{common: defaultCommon()}
 	if err := req.Decode(&c); err != nil {
 		return nil, err
 	}
-	if d, err = newData(name, KindCaptions, req, c.Common); err != nil {
+	if d, err = newData(name, KindCaptions, req, c.common); err != nil {
 		return nil, err
 	}
 	defer closeOnError(d, &err)
 	if err := d.checkDataDir(req, c.DataDir); err != nil {
 		return nil, err
 	}
-	if err := d.loadTokenizer(c.Common); err != nil {
+	if err := d.loadTokenizer(c.common); err != nil {
 		return nil, err
 	}
 	opened := map[string]features.Reader{}

@@ -8,12 +8,12 @@ import (
 	"github.com/uniter-go/uniter/data/vqa"
 )
 
-func init() { Register("vqa2", openVQA2) }
+func init() { register("vqa2", openVQA2) }
 
 // vqa2Config is dataset_config.vqa2 (experiments/config/defaults/datasets/vqa2/defaults.yaml): the official VQA v2
 // question and annotation files, an answer vocabulary and region features.
 type vqa2Config struct {
-	Common
+	common
 	mmfKeys
 	// Questions, Annotations and Features list the files of each split, relative to data_dir; a split may have
 	// several question files (with as many annotation files, or none) and has one feature store.
@@ -37,18 +37,18 @@ type mmfKeys struct {
 
 // openVQA2 reads VQA v2 questions and annotations, the answer vocabulary and region features.
 func openVQA2(name string, req Request) (d *Data, err error) {
-	c := vqa2Config{Common: defaultCommon()}
+	c := vqa2Config{common: defaultCommon()}
 	if err := req.Decode(&c); err != nil {
 		return nil, err
 	}
-	if d, err = newData(name, KindVQA, req, c.Common); err != nil {
+	if d, err = newData(name, KindVQA, req, c.common); err != nil {
 		return nil, err
 	}
 	defer closeOnError(d, &err)
 	if err := d.checkDataDir(req, c.DataDir); err != nil {
 		return nil, err
 	}
-	if err := d.loadTokenizer(c.Common); err != nil {
+	if err := d.loadTokenizer(c.common); err != nil {
 		return nil, err
 	}
 	if d.Answers, err = vqa.ReadAnswerVocab(resolvePath(c.DataDir, c.AnswerVocab)); err != nil {
