@@ -29,7 +29,7 @@ func BenchmarkBaseForward(b *testing.B) {
 		imgMask[i] = 1
 	}
 	exec, err := named.NewExec(testBackend(b), newStore(1), func(scope *model.Scope, in named.Nodes) named.Nodes {
-		return named.Nodes{"logits": VQA(scope, cfg, bind[VQAInputs](in)).Logits}
+		return named.Nodes{"logits": VQA(scope, cfg, named.Bind[VQAInputs](in)).Logits}
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -34,8 +34,8 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 	for _, pooledOnly := range []bool{false, true} {
 		lossFn := func(scope *model.Scope, in named.Nodes) *Node {
 			scope.Store().SetTraining(in["InputIDs"].Graph(), true)
-			x := VQAInputs{Options: Options{PooledOnly: pooledOnly}}
-			in.Bind(&x)
+			x := named.Bind[VQAInputs](in)
+			x.Options.PooledOnly = pooledOnly
 			return VQA(scope, cfg, x).Loss
 		}
 		gradExec, err := named.NewExec(testBackend(t), store, func(scope *model.Scope, in named.Nodes) named.Nodes {

@@ -126,13 +126,6 @@ func (tb *tinyBatch) inputs(extra map[string]any) map[string]any {
 	return in
 }
 
-// bind returns the graph inputs bound to a T.
-func bind[T any](in named.Nodes) T {
-	var x T
-	in.Bind(&x)
-	return x
-}
-
 func testConfig() Config {
 	c := Tiny()
 	c.VocabSize, c.ImgDim, c.NumAnswers = 2000, 32, 16

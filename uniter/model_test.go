@@ -44,7 +44,7 @@ func TestVariablesMatchParameterShapes(t *testing.T) {
 	store := newStore(1)
 	tb := newTinyBatch(cfg, 1)
 	call(t, store, tb.inputs(nil), func(scope *model.Scope, in named.Nodes) named.Nodes {
-		inputs := bind[Inputs](in)
+		inputs := named.Bind[Inputs](in)
 		inputs.MRMMask = inputs.ImgMask
 		out := Backbone(scope, cfg, inputs, Options{})
 		seqRows := gatherPositions(out.Sequence, Const(out.Pooled.Graph(), [][]int32{{0, 1}, {1, 2}}))
@@ -77,7 +77,7 @@ func TestPaddingInvarianceAndMaskEmbedding(t *testing.T) {
 	cfg := testConfig()
 	store := newStore(2)
 	fn := func(scope *model.Scope, in named.Nodes) named.Nodes {
-		out := Backbone(scope, cfg, bind[Inputs](in), Options{})
+		out := Backbone(scope, cfg, named.Bind[Inputs](in), Options{})
 		return named.Nodes{"seq": out.Sequence, "pooled": out.Pooled}
 	}
 	tb := newTinyBatch(cfg, 3)
@@ -171,7 +171,7 @@ func TestPooledOnlyMatchesFullBackbone(t *testing.T) {
 	for i, pooledOnly := range []bool{false, true} {
 		store := newStore(6)
 		outs[i] = call(t, store, tb.inputs(nil), func(scope *model.Scope, in named.Nodes) named.Nodes {
-			out := Backbone(scope, cfg, bind[Inputs](in), Options{PooledOnly: pooledOnly})
+			out := Backbone(scope, cfg, named.Bind[Inputs](in), Options{PooledOnly: pooledOnly})
 			cls := Slice(out.Sequence, AxisRange(), AxisRange(0, 1))
 			w := store.GetVariable(VariablePath("uniter.encoder.layer.0.attention.self.key.weight")).NodeValue(cls.Graph())
 			return named.Nodes{"pooled": out.Pooled, "[CLS] row": cls,
@@ -193,7 +193,7 @@ func TestTiedWeightsGetGradientsFromBothUses(t *testing.T) {
 	store := newStore(3)
 	tb := newTinyBatch(cfg, 5)
 	outs := call(t, store, tb.inputs(nil), func(scope *model.Scope, in named.Nodes) named.Nodes {
-		out := Backbone(scope, cfg, bind[Inputs](in), Options{})
+		out := Backbone(scope, cfg, named.Bind[Inputs](in), Options{})
 		g := out.Pooled.Graph()
 		rows := gatherPositions(out.Sequence, Const(g, [][]int32{{0, 1}, {2, 7}}))
 		mlm := MaskedLanguageModelingLoss(MaskedLanguageModelingHead(scope, cfg, rows), Const(g, []int32{1500, 1999}), nil)

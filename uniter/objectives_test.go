@@ -28,7 +28,7 @@ func TestObjectivesComposeTheirParts(t *testing.T) {
 	}
 	extra["Classes"].([][]float32)[0][3], extra["Classes"].([][]float32)[1][5] = 1, 1
 	outs := call(t, newStore(5), tb.inputs(extra), func(scope *model.Scope, in named.Nodes) named.Nodes {
-		x := bind[struct {
+		x := named.Bind[struct {
 			Inputs
 			Positions, Labels, Tokens, Features, Classes *Node
 		}](in)

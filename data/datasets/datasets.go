@@ -164,15 +164,6 @@ func resolvePath(root, p string) string {
 	return filepath.Join(root, p)
 }
 
-// checkDataDir checks that the data directory of a dataset read from files exists.
-func (d *Data) checkDataDir(req Request, dir string) error {
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return fmt.Errorf("dataset %s: data directory %s does not exist; point env.data_dir (or %s.data_dir) at the directory holding the %s files",
-			d.Name, dir, req.Section, d.Name)
-	}
-	return nil
-}
-
 // splitFiles resolves the files of one split listed under key (e.g. questions.train) against root and checks that
 // they exist.
 func (d *Data) splitFiles(key string, files []string, root string) ([]string, error) {
@@ -200,17 +191,68 @@ func (d *Data) openStore(path string, opened map[string]features.Reader) (featur
 	return r, nil
 }
 
-// splitStore opens the one feature store of a split listed under key (features.<split>).
-func (d *Data) splitStore(key string, files []string, root string, opened map[string]features.Reader) (features.Reader, string, error) {
-	paths, err := d.splitFiles(key, files, root)
-	if err != nil {
-		return nil, "", err
+// openFiles opens a dataset read from files under its data_dir: it decodes the configuration into cfg, whose
+// common keys are c, checks the data directory, loads the tokenizer and calls read; on error it closes what read
+// opened.
+func openFiles(name, kind string, req Request, cfg any, c *common, read func(d *Data) error) (d *Data, err error) {
+	if err := req.Decode(cfg); err != nil {
+		return nil, err
 	}
-	if len(paths) != 1 {
-		return nil, "", fmt.Errorf("dataset %s: %s lists %d feature stores; give exactly one", d.Name, key, len(paths))
+	if d, err = newData(name, kind, req, *c); err != nil {
+		return nil, err
 	}
-	r, err := d.openStore(paths[0], opened)
-	return r, paths[0], err
+	defer closeOnError(d, &err)
+	if st, err := os.Stat(c.DataDir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("dataset %s: data directory %s does not exist; point env.data_dir (or %s.data_dir) at the directory holding the %s files",
+			name, c.DataDir, req.Section, name)
+	}
+	if err := d.loadTokenizer(*c); err != nil {
+		return nil, err
+	}
+	if err := read(d); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// readSplits reads every requested split from the files listed for it under filesKey (at least one, e.g.
+// questions.<split>) and its one feature store (features.<split>), paths relative to root: load reads the i-th
+// file, and the sets of a split are joined.
+func (d *Data) readSplits(req Request, root, filesKey string, files, stores map[string][]string, numAnswers int,
+	load func(split string, i int, file string, store features.Reader, storePath string) (*dataset.Set, error)) error {
+	opened := map[string]features.Reader{}
+	for _, split := range req.Splits {
+		key := req.Section + "." + filesKey + "." + split
+		paths, err := d.splitFiles(key, files[split], root)
+		if err != nil {
+			return err
+		}
+		if len(paths) == 0 {
+			return fmt.Errorf("dataset %s: %s lists no files", d.Name, key)
+		}
+		storeKey := req.Section + ".features." + split
+		storePaths, err := d.splitFiles(storeKey, stores[split], root)
+		if err != nil {
+			return err
+		}
+		if len(storePaths) != 1 {
+			return fmt.Errorf("dataset %s: %s lists %d feature stores; give exactly one", d.Name, storeKey, len(storePaths))
+		}
+		store, err := d.openStore(storePaths[0], opened)
+		if err != nil {
+			return err
+		}
+		sets := make([]*dataset.Set, len(paths))
+		for i, f := range paths {
+			if sets[i], err = load(split, i, f, store, storePaths[0]); err != nil {
+				return fmt.Errorf("dataset %s split %s: %w", d.Name, split, err)
+			}
+		}
+		if d.Splits[split], err = concat(sets, store, storePaths[0], numAnswers); err != nil {
+			return fmt.Errorf("dataset %s split %s: %w", d.Name, split, err)
+		}
+	}
+	return nil
 }
 
 // concat joins the example sets of one split's files.

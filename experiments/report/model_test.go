@@ -198,9 +198,7 @@ func independentAttention(t *testing.T, dataDir string, weights map[string]*tens
 		t.Fatal(err)
 	}
 	exec, err := named.NewExec(be, ms, func(scope *model.Scope, in named.Nodes) named.Nodes {
-		var inputs uniter.Inputs
-		in.Bind(&inputs)
-		out := uniter.Backbone(scope, cfg, inputs, uniter.Options{AttentionProbs: true})
+		out := uniter.Backbone(scope, cfg, named.Bind[uniter.Inputs](in), uniter.Options{AttentionProbs: true})
 		return named.Nodes{"attention": Stack(out.AttentionProbs, 0)}
 	})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/uniter-go/uniter/data/batch"
 	"github.com/uniter-go/uniter/data/datasets"
+	"github.com/uniter-go/uniter/experiments/config"
 	"github.com/uniter-go/uniter/uniter"
 	"github.com/uniter-go/uniter/uniter/named"
 )
@@ -68,10 +69,9 @@ type headConfig struct {
 // taskEnv is what a task constructor builds a task from.
 type taskEnv struct {
 	name string
-	// headKey is the full config key of the task's head section, for messages; decodeHead decodes it into the
-	// struct dst points to.
-	headKey    string
-	decodeHead func(dst any) error
+	// headKey is the full config key of the task's head section in cfg.
+	headKey string
+	cfg     *config.Config
 	// loss is model_config.<model>.losses.<name> ("" when absent).
 	loss string
 	// model is the model configuration; a task sets what its data determines (the VQA answers).
@@ -88,8 +88,12 @@ func (env taskEnv) newTask(h headConfig, b batch.Task, head string, keys []strin
 	return t
 }
 
-// needsData checks that the dataset holds the kind of examples the task reads.
-func (env taskEnv) needsData(kind string) error {
+// decode decodes the task's head section into the struct dst points to and checks that the dataset holds the
+// kind of examples the task reads.
+func (env taskEnv) decode(dst any, kind string) error {
+	if err := env.cfg.Decode(env.headKey, dst); err != nil {
+		return err
+	}
 	if env.data.Kind != kind {
 		return fmt.Errorf("config key %s.type: task %s reads %s, but dataset %s holds %s", env.headKey, env.name, kind,
 			env.data.Name, env.data.Kind)
@@ -134,8 +138,7 @@ func (r *Runner) newTasks() ([]*task, error) {
 				strings.Join(slices.Sorted(maps.Keys(taskKinds)), ", "))
 		}
 		t, err := newTask(taskEnv{
-			name: w.task, headKey: headKey, loss: s.modelConfig.Losses[w.task], model: &r.model, data: r.data,
-			decodeHead: func(dst any) error { return r.cfg.Decode(headKey, dst) },
+			name: w.task, headKey: headKey, cfg: r.cfg, loss: s.modelConfig.Losses[w.task], model: &r.model, data: r.data,
 		})
 		if err != nil {
 			return nil, err
