@@ -25,11 +25,12 @@ import (
 //
 //	func init() { registerTask("nlvr2", newNLVR2Task) }
 //
-// where the constructor decodes the task's head section into its own struct (embedding headConfig), checks the
-// dataset, and returns a task whose functions turn a batch into the named inputs of its uniter objective (feed),
-// build the objective on them (forward) and, when the task reports an accuracy, count it (score). The runner
-// does the rest: the training, accumulation and evaluation graphs, the data iterators, the loss and accuracy
-// metrics "<split>/<dataset>/<name>", checkpoints.
+// where the constructor decodes the task's head section into its own struct embedding headConfig and checks the
+// dataset's kind (taskEnv.decode), starts the task from its head (taskEnv.newTask), and sets the functions that
+// turn a batch into the named inputs of its uniter objective (feed), build the objective on them (forward) and,
+// when the task has them, count its accuracy (score) and read its predictions (predictions). task_mlm.go is the
+// smallest example. The runner does the rest: the training, accumulation and evaluation graphs, the data
+// iterators, the loss and accuracy metrics "<split>/<dataset>/<name>", the VQA results file, checkpoints.
 type task struct {
 	name   string     // the entry of tasks: the key of its data state, and the name of its metrics
 	weight int        // the pretraining mix ratio
@@ -124,17 +125,17 @@ func (r *Runner) newTasks() ([]*task, error) {
 	var out []*task
 	for _, w := range s.taskMix() {
 		headKey := mc + ".heads." + w.task
-		var h headConfig
-		if err := r.cfg.Decode(headKey+".type", &h.Type); err != nil {
+		var kind string
+		if err := r.cfg.Decode(headKey+".type", &kind); err != nil {
 			return nil, fmt.Errorf("%w (every task needs a head whose type names its kind: %s)", err,
 				strings.Join(slices.Sorted(maps.Keys(taskKinds)), ", "))
 		}
-		if h.Type == headTypeWRA {
+		if kind == headTypeWRA {
 			continue
 		}
-		newTask, ok := taskKinds[h.Type]
+		newTask, ok := taskKinds[kind]
 		if !ok {
-			return nil, fmt.Errorf("config key %s.type: unknown task kind %q (known: %s)", headKey, h.Type,
+			return nil, fmt.Errorf("config key %s.type: unknown task kind %q (known: %s)", headKey, kind,
 				strings.Join(slices.Sorted(maps.Keys(taskKinds)), ", "))
 		}
 		t, err := newTask(taskEnv{
