@@ -3,6 +3,7 @@ package features
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/uniter-go/uniter/data/pydata"
 	"math"
 	"os"
 	"os/exec"
@@ -367,14 +368,14 @@ func TestBadInputs(t *testing.T) {
 
 func TestFloat16(t *testing.T) {
 	for h := 0; h < 1<<16; h++ {
-		f := f16ToF32(uint16(h))
+		f := pydata.F16ToF32(uint16(h))
 		if f != f { // NaN: any quiet NaN back
-			if b := f32ToF16(f); b&0x7c00 != 0x7c00 || b&0x3ff == 0 {
+			if b := pydata.F32ToF16(f); b&0x7c00 != 0x7c00 || b&0x3ff == 0 {
 				t.Fatalf("NaN %#04x → %#04x", h, b)
 			}
 			continue
 		}
-		if back := f32ToF16(f); back != uint16(h) {
+		if back := pydata.F32ToF16(f); back != uint16(h) {
 			t.Fatalf("%#04x → %v → %#04x", h, f, back)
 		}
 	}
@@ -389,8 +390,8 @@ func TestFloat16(t *testing.T) {
 		-2.5:                          0xc100,
 	}
 	for f, want := range cases {
-		if got := f32ToF16(f); got != want {
-			t.Errorf("f32ToF16(%v) = %#04x want %#04x", f, got, want)
+		if got := pydata.F32ToF16(f); got != want {
+			t.Errorf("pydata.F32ToF16(%v) = %#04x want %#04x", f, got, want)
 		}
 	}
 }
