@@ -3,7 +3,6 @@ package features
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/uniter-go/uniter/data/pydata"
 	"math"
 	"os"
 	"os/exec"
@@ -13,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/uniter-go/uniter/data/features/lmdbkv"
+	"github.com/uniter-go/uniter/data/pydata"
 )
 
 // expectedImage is one image of testdata/expected.json, written by testdata/make_fixtures.py.
@@ -489,5 +489,74 @@ func TestCorruptBytesNeverPanic(t *testing.T) {
 			c[n] ^= 0xff
 			decode(c)
 		}
+	}
+}
+
+func TestMMFFeatures(t *testing.T) {
+	py := pythonWithModules(t, "numpy", "lmdb")
+	dir := t.TempDir()
+	if out, err := exec.Command(py, "testdata/write_mmf_features.py", dir).CombinedOutput(); err != nil {
+		t.Fatalf("write_mmf_features.py: %v\n%s", err, out)
+	}
+	var want map[string]struct {
+		Width, Height int
+		NumBoxes      int       `json:"num_boxes"`
+		Features      []float32 `json:"features"`
+		Boxes         []float32 `json:"boxes"`
+		ClassProbs    []float32 `json:"class_probs"`
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "expected.json"))
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	for _, store := range []string{"trainval2014.lmdb", "numeric.lmdb", "npy"} {
+		r, err := Open(filepath.Join(dir, store))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resolve := KeyResolver(r)
+		for name, w := range want {
+			// Annotation files name images by feature path, with or without a folder and ".npy".
+			path := name + ".npy"
+			if store == "npy" {
+				path = "train2014/" + path
+			}
+			key, err := resolve(path)
+			if err != nil {
+				t.Fatalf("%s: %v", store, err)
+			}
+			f, err := r.Get(key)
+			if err != nil {
+				t.Fatalf("%s: %v", store, err)
+			}
+			wf := &ImageFeatures{ImageID: key, Width: w.Width, Height: w.Height, NumBoxes: w.NumBoxes, Dim: 8,
+				NumClasses: 5, Features: w.Features, Boxes: w.Boxes, ClassProbs: w.ClassProbs}
+			checkSame(t, store+" "+name, f, wf, 0)
+		}
+		if len(r.IDs()) != len(want) {
+			t.Errorf("%s: %d ids, want %d", store, len(r.IDs()), len(want))
+		}
+		if _, err := resolve("COCO_train2014_000000000777.npy"); err == nil || !strings.Contains(err.Error(), "000000000777") {
+			t.Errorf("%s: a missing image gave %v, want an error naming it", store, err)
+		}
+		r.Close()
+	}
+	bad, err := Open(filepath.Join(dir, "bad.lmdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Close()
+	for key, wantMsg := range map[string]string{"no_bbox": "no boxes", "truncated": "truncated", "not_a_dict": "not a dict",
+		"listed_only": "no record"} {
+		_, err := bad.Get(key)
+		if err == nil || !strings.Contains(err.Error(), wantMsg) || !strings.Contains(err.Error(), "bad.lmdb") ||
+			!strings.Contains(err.Error(), key) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("record %s: error %v, want one line naming the file, the key and %q", key, err, wantMsg)
+		}
+	}
+	notStore := t.TempDir()
+	os.WriteFile(filepath.Join(notStore, "readme.txt"), nil, 0o644)
+	if _, err := Open(notStore); err == nil || !strings.Contains(err.Error(), "readme.txt") {
+		t.Errorf("a directory of other files: %v, want an error saying what was found", err)
 	}
 }
