@@ -71,10 +71,12 @@ func TestAccuracyMatchesOfficial(t *testing.T) {
 		want float64
 	}{
 		{"yes", yn, 0.9}, {"no", yn, 1}, {"maybe", yn, 0}, // invariant 18
-		{"Two", rep("2", 10), 1},
-		{"2", rep("two", 10), 0}, // human answers only get processPunctuation, and only when they differ
+		// Identical human answers: neither they nor the prediction are normalised (only stripped).
+		{"Two", rep("2", 10), 0}, {"2", rep("two", 10), 0}, {" 2\n", rep("2 ", 10), 1},
+		// Differing answers: all of them and the prediction are normalised.
 		{"dog", append(rep("a dog", 5), rep("dog", 5)...), 1},
-		{"yes", append(rep("yes!", 2), rep("no", 8)...), 0}, // "yes!" → "yes " does not match
+		{"Two", append(rep("2", 9), "two."), 1},
+		{"yes", append(rep("yes!", 2), rep("no", 8)...), 0.6},
 		{"red white", append([]string{"red, white", "red,white"}, rep("red", 8)...), 0.6},
 		{"1000", append([]string{"1,000", "1,000", "1000"}, rep("10", 7)...), 0.9},
 		{"blue", []string{"blue", "blue", "red"}, 4.0 / 9},
@@ -196,7 +198,7 @@ func TestFilesRoundTripAndErrors(t *testing.T) {
 		t.Errorf("results round trip: %v %v", r2, err)
 	}
 	ev, err := Evaluate(af.Annotations, r2)
-	if err != nil || float32(ev.Overall) != 0.3 || float32(ev.PerAnswerType["other"]) != 0.3 ||
+	if err != nil || ev.Overall != 30 || len(ev.PerAnswerType) != 1 || ev.PerAnswerType[0] != (TypeAccuracy{"other", 30}) ||
 		float32(ev.PerQuestion[42000]) != 0.3 {
 		t.Errorf("Evaluate = %+v, %v", ev, err)
 	}
