@@ -115,7 +115,7 @@ func GeneralCategory(r rune) string {
 var categoryNames = func() []string {
 	var names []string
 	for name := range unicode.Categories {
-		if len(name) == 2 {
+		if len(name) == 2 && name != "LC" { // LC (cased letter) is Lu, Ll and Lt together
 			names = append(names, name)
 		}
 	}
