@@ -216,3 +216,42 @@ func TestFilesRoundTripAndErrors(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+func TestMMFAnswers(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "answers_vqa.txt")
+	os.WriteFile(path, []byte("yes\n  no \t\n2\nman's hat\n"), 0o644)
+	v, err := ReadMMFAnswerVocab(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"<unk>", "yes", "no", "2", "man's hat"}; !reflect.DeepEqual(v.answers, want) {
+		t.Errorf("vocab = %q, want %q (stripped, <unk> first)", v.answers, want)
+	}
+	os.WriteFile(path, []byte("<unk>\nyes\n"), 0o644)
+	if v2, err := ReadMMFAnswerVocab(path); err != nil || v2.Len() != 2 || v2.Answer(0) != "<unk>" {
+		t.Errorf("vocab with <unk>: %v %v", v2, err)
+	}
+	for in, want := range map[string]string{"Yes?": "yes", "1,000": "1000", "Man's HAT ": "man 's hat", "ΟΔΟΣ": "οδος"} {
+		if got := MMFAnswerKey(in); got != want {
+			t.Errorf("MMFAnswerKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// 10 answers: yes ×7, no ×2, purple ×1 (not in the vocabulary).
+	ans := []string{"yes", "Yes", "yes?", "yes", "yes", "yes", "yes", "no", "No", "purple"}
+	tg, in, err := MMFTargets(v, ans)
+	if want := []float32{0, 1, 0.6, 0, 0}; err != nil || in != 9 || !reflect.DeepEqual(tg, want) {
+		t.Errorf("MMFTargets = %v, %d, %v; want %v, 9", tg, in, err, want)
+	}
+	// 3 answers are repeated to 10: yes, no, yes → yes ×7 (positions 0,2,3,5,6,8,9), no ×3.
+	tg, _, _ = MMFTargets(v, []string{"yes", "no", "yes"})
+	if tg[1] != 1 || tg[2] != 0.9 {
+		t.Errorf("repeated to ten: %v", tg)
+	}
+	if tg, in, err := MMFTargets(v, []string{"maybe", "purple"}); err != nil || in != 0 || tg[0] != 0 || tg[1] != 0 {
+		t.Errorf("all out of vocabulary: %v %d %v", tg, in, err)
+	}
+	if _, _, err := MMFTargets(v, make([]string, 11)); err == nil {
+		t.Error("11 answers accepted")
+	}
+}
