@@ -19,14 +19,14 @@ func ImageTextMatchingHead(scope *model.Scope, cfg Config, pooled *Node) *Node {
 	return linear(scope, cfg, "itm_output", pooled, 2)
 }
 
-// GatherPositions picks rows of seq [B,L,H] at positions [K,2] = (b, index) and returns [K,H].
-func GatherPositions(seq, positions *Node) *Node {
+// gatherPositions picks rows of seq [B,L,H] at positions [K,2] = (b, index) and returns [K,H].
+func gatherPositions(seq, positions *Node) *Node {
 	return Gather(seq, ConvertDType(positions, dtypes.Int32))
 }
 
-// OffsetPositions adds offset to the second column of positions [K,2]: region positions (b, r) become
+// offsetPositions adds offset to the second column of positions [K,2]: region positions (b, r) become
 // sequence positions (b, Lt + r) in the padded layout.
-func OffsetPositions(positions *Node, offset int) *Node {
+func offsetPositions(positions *Node, offset int) *Node {
 	g := positions.Graph()
 	k := positions.Shape().Dimensions[0]
 	add := ConvertDType(Const(g, [][]int32{{0, int32(offset)}}), positions.DType())
