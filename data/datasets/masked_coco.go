@@ -2,11 +2,10 @@ package datasets
 
 import (
 	"fmt"
-	"path/filepath"
-	"strings"
 
 	"github.com/uniter-go/uniter/data/dataset"
 	"github.com/uniter-go/uniter/data/features"
+	"github.com/uniter-go/uniter/data/imdb"
 )
 
 func init() { register("masked_coco", openMaskedCOCO) }
@@ -16,8 +15,10 @@ func init() { register("masked_coco", openMaskedCOCO) }
 type maskedCOCOConfig struct {
 	common
 	mmfKeys
-	// Annotations lists the caption files of each split, relative to data_dir: Karpathy's dataset_*.json (the
-	// splits of KarpathySplits) or COCO captions_*.json (every caption). Features lists its one feature store.
+	// Annotations lists the caption files of each split, relative to data_dir: MMF annotation databases
+	// (imdb_karpathy_*_by_image.npy: images with their captions), Karpathy's dataset_*.json (the splits of
+	// KarpathySplits) or COCO captions_*.json (every caption), told apart by their content. Features lists the
+	// split's one feature store.
 	Annotations    map[string][]string `json:"annotations"`
 	KarpathySplits map[string][]string `json:"karpathy_splits"`
 	Features       map[string][]string `json:"features"`
@@ -59,13 +60,25 @@ func openMaskedCOCO(name string, req Request) (d *Data, err error) {
 		}
 		sets := make([]*dataset.Set, len(files))
 		for i, f := range files {
-			cc := dataset.CaptionsConfig{Features: store, FeaturesPath: storePath, Tokenizer: d.Tokenizer}
-			if strings.HasPrefix(filepath.Base(f), "dataset_") {
-				cc.Karpathy, cc.Splits = f, c.KarpathySplits[split]
-			} else {
-				cc.Captions = f
+			format, err := imdb.Sniff(f)
+			if err != nil {
+				return nil, fmt.Errorf("dataset %s: %s: %w", name, key, err)
 			}
-			if sets[i], err = dataset.LoadCaptions(cc); err != nil {
+			cc := dataset.CaptionsConfig{Features: store, FeaturesPath: storePath, Tokenizer: d.Tokenizer}
+			switch format {
+			case imdb.NPY, imdb.JSON, imdb.JSONL:
+				sets[i], err = dataset.LoadMMFCaptions(dataset.MMFConfig{Annotations: f, Features: store,
+					FeaturesPath: storePath, Tokenizer: d.Tokenizer})
+			case imdb.Karpathy:
+				cc.Karpathy, cc.Splits = f, c.KarpathySplits[split]
+				sets[i], err = dataset.LoadCaptions(cc)
+			case imdb.COCOCaptions:
+				cc.Captions = f
+				sets[i], err = dataset.LoadCaptions(cc)
+			default:
+				err = fmt.Errorf("%s: %s is a %s, not a caption file", key, f, format)
+			}
+			if err != nil {
 				return nil, fmt.Errorf("dataset %s split %s: %w", name, split, err)
 			}
 		}
