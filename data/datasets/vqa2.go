@@ -36,6 +36,8 @@ type mmfKeys struct {
 	ReturnFeaturesInfo bool     `json:"return_features_info"`
 	MaxFeatures        int      `json:"max_features"`
 	Processors         any      `json:"processors"`
+	// Images lists MMF's raw image directories (read only with use_images, which UNITER does not use).
+	Images map[string][]string `json:"images"`
 }
 
 // openVQA2 reads VQA v2 questions and annotations, the answer vocabulary and region features.

@@ -300,25 +300,13 @@ func (u *unpickler) step(op byte) error {
 		l := List(items)
 		u.push(&l)
 	case 'a', 'e': // APPEND, APPENDS
-		var items []any
-		var err error
-		if op == 'a' {
-			var v any
-			v, err = u.pop()
-			items = []any{v}
-		} else {
-			items, err = u.popMark()
-		}
+		items, err := u.popItems(op == 'e', 1)
 		if err != nil {
 			return err
 		}
-		t, err := u.top()
+		l, err := topAs[*List](u, "appending to")
 		if err != nil {
 			return err
-		}
-		l, ok := t.(*List)
-		if !ok {
-			return u.errorf("appending to a %s, not a list", TypeName(t))
 		}
 		*l = append(*l, items...)
 	case '}':
@@ -334,45 +322,27 @@ func (u *unpickler) step(op byte) error {
 		}
 		u.push(d)
 	case 's', 'u': // SETITEM, SETITEMS
-		var items []any
-		var err error
-		if op == 's' {
-			var k, v any
-			if v, err = u.pop(); err == nil {
-				k, err = u.pop()
-			}
-			items = []any{k, v}
-		} else {
-			items, err = u.popMark()
-		}
+		items, err := u.popItems(op == 'u', 2)
 		if err != nil {
 			return err
 		}
-		t, err := u.top()
+		d, err := topAs[*Dict](u, "setting items of")
 		if err != nil {
 			return err
-		}
-		d, ok := t.(*Dict)
-		if !ok {
-			return u.errorf("setting items of a %s, not a dict", TypeName(t))
 		}
 		return u.setItems(d, items)
 	case 0x8f:
 		u.push(&Set{})
 	case 0x90: // ADDITEMS
-		items, err := u.popMark()
+		items, err := u.popItems(true, 0)
 		if err != nil {
 			return err
 		}
-		t, err := u.top()
+		set, err := topAs[*Set](u, "adding items to")
 		if err != nil {
 			return err
 		}
-		s, ok := t.(*Set)
-		if !ok {
-			return u.errorf("adding items to a %s, not a set", TypeName(t))
-		}
-		*s = append(*s, items...)
+		*set = append(*set, items...)
 	case 0x91: // FROZENSET
 		items, err := u.popMark()
 		if err != nil {
@@ -479,6 +449,36 @@ func (u *unpickler) step(op byte) error {
 			"objects built with NEWOBJ/INST and protocol-0 quoted strings are refused)")
 	}
 	return nil
+}
+
+// popItems pops the items since the last MARK (mark), else the last n items.
+func (u *unpickler) popItems(mark bool, n int) ([]any, error) {
+	if mark {
+		return u.popMark()
+	}
+	items := make([]any, n)
+	for i := n - 1; i >= 0; i-- {
+		v, err := u.pop()
+		if err != nil {
+			return nil, err
+		}
+		items[i] = v
+	}
+	return items, nil
+}
+
+// topAs returns the top of the stack as a T, the container an opcode adds to (doing names the opcode's action).
+func topAs[T any](u *unpickler, doing string) (T, error) {
+	var zero T
+	t, err := u.top()
+	if err != nil {
+		return zero, err
+	}
+	c, ok := t.(T)
+	if !ok {
+		return zero, u.errorf("%s a %s", doing, TypeName(t))
+	}
+	return c, nil
 }
 
 // setItems sets alternating keys and values into d.

@@ -1,8 +1,6 @@
 package tokenizer
 
 import (
-	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -16,6 +14,7 @@ import (
 	"testing"
 	"unicode"
 
+	"github.com/uniter-go/uniter/internal/jsonfile"
 	"github.com/uniter-go/uniter/internal/pystr"
 )
 
@@ -165,16 +164,8 @@ func hfTokenizers(t *testing.T) (uncased, cased *Tokenizer, casedSum string) {
 }
 
 func TestHFBertTokenizerParityGolden(t *testing.T) {
-	b, err := os.ReadFile(hfGolden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var g hfParityFile
-	if err := json.NewDecoder(zr).Decode(&g); err != nil {
+	if err := jsonfile.Read(hfGolden, &g); err != nil {
 		t.Fatal(err)
 	}
 	uncased, cased, sum := hfTokenizers(t)
@@ -244,11 +235,7 @@ func TestHFBertTokenizerParityLive(t *testing.T) {
 	t.Logf("HF BertTokenizer (live): %d texts; uncased %d equal, cased %d equal; %d pool code points left out",
 		len(texts), eu, ec, excludedN)
 	if os.Getenv("UNITER_HF_UPDATE") == "1" {
-		var buf bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-		json.NewEncoder(zw).Encode(g)
-		zw.Close()
-		if err := os.WriteFile(hfGolden, buf.Bytes(), 0o644); err != nil {
+		if err := jsonfile.Write(hfGolden, g); err != nil {
 			t.Fatal(err)
 		}
 	}
