@@ -1,6 +1,7 @@
 // Package features reads and writes per-image region features (Faster R-CNN "bottom-up" detections) in the
-// on-disk layouts UNITER users meet: a directory of per-image .npz files, ORIG UNITER's img_db LMDB, and the
-// bottom-up-attention TSV. All readers are lazy, random-access and safe for concurrent Get calls.
+// on-disk layouts UNITER users meet: MMF's feature LMDB and per-image .npy files, a directory of per-image .npz
+// files, ORIG UNITER's img_db LMDB, and the bottom-up-attention TSV. All readers are lazy, random-access and safe
+// for concurrent Get calls.
 package features
 
 import (
