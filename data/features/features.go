@@ -7,8 +7,10 @@ package features
 import (
 	"fmt"
 	"github.com/uniter-go/uniter/data/features/lmdbkv"
+	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -67,6 +69,9 @@ func Open(path string) (Reader, error) {
 		case lmdbkv.IsLMDBFile(path):
 			return openLMDB(path)
 		}
+		if err := checkTSVStart(path); err != nil {
+			return nil, fmt.Errorf("opening features %s: not a feature store: neither an LMDB file nor a bottom-up-attention TSV (%w)", path, err)
+		}
 		return OpenTSV(path)
 	}
 	if _, err := os.Stat(filepath.Join(path, "data.mdb")); err == nil {
@@ -97,6 +102,31 @@ func Open(path string) (Reader, error) {
 	}
 	return nil, fmt.Errorf("opening features %s: not a feature store: no data.mdb, ORIG img_db LMDB, .npz or .npy files "+
 		"(found %d entries%s)", path, len(entries), sample(other))
+}
+
+// checkTSVStart checks that a file starts like a bottom-up-attention TSV: a first line whose fields 2 to 4
+// (image_w, image_h, num_boxes) are integers, or the header naming image_id.
+func checkTSVStart(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	head := make([]byte, 4096)
+	n, _ := io.ReadFull(f, head)
+	fields := strings.SplitN(string(head[:n]), "\t", 5)
+	if len(fields) >= 4 && fields[0] == "image_id" {
+		return nil
+	}
+	if len(fields) < 5 {
+		return fmt.Errorf("its first line has %d tab-separated fields: %.40q", len(fields), head[:n])
+	}
+	for _, x := range fields[1:4] {
+		if _, err := strconv.Atoi(x); err != nil {
+			return fmt.Errorf("its first line's image_w, image_h, num_boxes are not integers: %.40q", head[:n])
+		}
+	}
+	return nil
 }
 
 // openLMDB opens an LMDB as MMF's feature LMDB when it has MMF's keys record, else as ORIG's img_db.

@@ -555,9 +555,12 @@ func TestMMFFeatures(t *testing.T) {
 		}
 	}
 	notStore := t.TempDir()
-	os.WriteFile(filepath.Join(notStore, "readme.txt"), nil, 0o644)
+	os.WriteFile(filepath.Join(notStore, "readme.txt"), []byte("\x00\x01garbage\tmore\n"), 0o644)
 	if _, err := Open(notStore); err == nil || !strings.Contains(err.Error(), "readme.txt") {
 		t.Errorf("a directory of other files: %v, want an error saying what was found", err)
+	}
+	if _, err := Open(filepath.Join(notStore, "readme.txt")); err == nil || !strings.Contains(err.Error(), "garbage") {
+		t.Errorf("a file that is no store: %v, want an error saying what was found", err)
 	}
 }
 
