@@ -23,8 +23,9 @@ type MMFConfig struct {
 // MMFStats counts what a split holds besides its examples.
 type MMFStats struct {
 	// NoAnswerInVocab counts the questions none of whose human answers is in the answer vocabulary: they keep
-	// all-zero targets, as MMF trains them.
+	// all-zero targets, as MMF trains them. FirstNoAnswer is the question_id of the first of them.
 	NoAnswerInVocab int
+	FirstNoAnswer   int64
 }
 
 // LoadMMFVQA reads one split file of MMF's vqa2 dataset (MMF mmf/datasets/builders/vqa2/dataset.py): one example
@@ -80,6 +81,9 @@ func LoadMMFVQA(cfg MMFConfig) (*Set, MMFStats, error) {
 				return fail(fmt.Errorf("entry %d (question_id %d): %w", e.Index, qid, err))
 			}
 			if inVocab == 0 {
+				if stats.NoAnswerInVocab == 0 {
+					stats.FirstNoAnswer = qid
+				}
 				stats.NoAnswerInVocab++
 			}
 			ex.Targets, ex.Answers = targets, answers

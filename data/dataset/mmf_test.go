@@ -50,7 +50,7 @@ func TestLoadMMFVQA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if set.Len() != 3 || stats.NoAnswerInVocab != 1 {
+	if set.Len() != 3 || stats.NoAnswerInVocab != 1 || stats.FirstNoAnswer != 2 {
 		t.Fatalf("%d examples, %d without answers in the vocabulary; want 3, 1", set.Len(), stats.NoAnswerInVocab)
 	}
 	ex, _ := set.Example(0)

@@ -111,8 +111,9 @@ func (d *Data) mmfVQASplit(req Request, c vqa2Config, split string, opened map[s
 			return nil, fmt.Errorf("dataset %s split %s: %w", d.Name, split, err)
 		}
 		if stats.NoAnswerInVocab > 0 {
-			fmt.Fprintf(os.Stderr, "dataset %s split %s: %d of %d questions of %s have no answer in %s; they keep "+
-				"all-zero targets, as MMF trains them\n", d.Name, split, stats.NoAnswerInVocab, sets[i].Len(), f, c.AnswerVocab)
+			fmt.Fprintf(os.Stderr, "dataset %s split %s: %d of %d questions of %s (the first: question_id %d) have no "+
+				"answer in %s; they keep all-zero targets, as MMF trains them\n", d.Name, split, stats.NoAnswerInVocab,
+				sets[i].Len(), f, stats.FirstNoAnswer, c.AnswerVocab)
 		}
 	}
 	return concat(sets, store, storePath, d.Answers.Len())

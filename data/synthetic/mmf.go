@@ -16,11 +16,11 @@ import (
 // configs/datasets/vqa2/defaults.yaml and configs/datasets/coco/masked.yaml list, all under Root/datasets.
 type MMFLayout struct{ Root string }
 
-// MMFSubsets are the COCO subsets MMF's files name for the splits train, val and test.
-var MMFSubsets = map[string]string{SplitTrain: "train2014", SplitVal: "val2014", SplitTest: "test2015"}
+// mmfSubsets are the COCO subsets MMF's files name for the splits train, val and test.
+var mmfSubsets = map[string]string{SplitTrain: "train2014", SplitVal: "val2014", SplitTest: "test2015"}
 
-// MMFKarpathySplits are the Karpathy split names of MMF's masked_coco files for train, val and test.
-var MMFKarpathySplits = map[string]string{SplitTrain: "train", SplitVal: "val", SplitTest: "test"}
+// mmfKarpathySplits are the Karpathy split names of MMF's masked_coco files for train, val and test.
+var mmfKarpathySplits = map[string]string{SplitTrain: "train", SplitVal: "val", SplitTest: "test"}
 
 func (l MMFLayout) path(parts ...string) string {
 	return filepath.Join(append([]string{l.Root, "datasets"}, parts...)...)
@@ -28,7 +28,7 @@ func (l MMFLayout) path(parts ...string) string {
 
 // VQAAnnotations is vqa2/defaults/annotations/imdb_<subset>.npy.
 func (l MMFLayout) VQAAnnotations(split string) string {
-	return l.path("vqa2", "defaults", "annotations", "imdb_"+MMFSubsets[split]+".npy")
+	return l.path("vqa2", "defaults", "annotations", "imdb_"+mmfSubsets[split]+".npy")
 }
 
 // AnswerVocab is vqa2/defaults/extras/vocabs/answers_vqa.txt.
@@ -38,7 +38,7 @@ func (l MMFLayout) AnswerVocab() string {
 
 // CaptionAnnotations is coco/defaults/annotations/imdb_karpathy_<split>_by_image.npy.
 func (l MMFLayout) CaptionAnnotations(split string) string {
-	return l.path("coco", "defaults", "annotations", "imdb_karpathy_"+MMFKarpathySplits[split]+"_by_image.npy")
+	return l.path("coco", "defaults", "annotations", "imdb_karpathy_"+mmfKarpathySplits[split]+"_by_image.npy")
 }
 
 // Features is coco/defaults/features/trainval2014.lmdb (every image: masked_coco reads all its splits there) or
@@ -53,7 +53,7 @@ func (l MMFLayout) Features(split string) string {
 
 // mmfImageName is the COCO file stem of an image, e.g. COCO_train2014_000000000012.
 func mmfImageName(split string, imageID int64) string {
-	return fmt.Sprintf("COCO_%s_%012d", MMFSubsets[split], imageID)
+	return fmt.Sprintf("COCO_%s_%012d", mmfSubsets[split], imageID)
 }
 
 // WriteMMF writes the dataset in MMF's layout under root (see MMFLayout) with Go writers that produce what
@@ -100,7 +100,7 @@ func (ds *Dataset) WriteMMF(root string) error {
 
 // writeMMFQuestions writes the VQA imdb of a split.
 func (ds *Dataset) writeMMFQuestions(l MMFLayout, split string) error {
-	items := []any{map[string]any{"version": 1, "dataset_type": MMFSubsets[split], "has_answer": split != SplitTest,
+	items := []any{map[string]any{"version": 1, "dataset_type": mmfSubsets[split], "has_answer": split != SplitTest,
 		"create_time": "synthetic"}}
 	anns := map[int64]vqa.Annotation{}
 	for _, a := range ds.Annotations[split].Annotations {
@@ -124,7 +124,7 @@ func (ds *Dataset) writeMMFQuestions(l MMFLayout, split string) error {
 
 // writeMMFCaptions writes the Karpathy caption imdb (by image) of a split.
 func (ds *Dataset) writeMMFCaptions(l MMFLayout, split string) error {
-	items := []any{map[string]any{"version": 1, "dataset_type": MMFKarpathySplits[split]}}
+	items := []any{map[string]any{"version": 1, "dataset_type": mmfKarpathySplits[split]}}
 	byImage := map[int64][]string{}
 	for _, c := range ds.Captions[split].Annotations {
 		byImage[c.ImageID] = append(byImage[c.ImageID], c.Caption)

@@ -50,7 +50,7 @@ func TestWriteMMFReadByPython(t *testing.T) {
 	for i, f := range ds.Features {
 		byID[strconv.FormatInt(ds.Scenes[i].ImageID, 10)] = f
 	}
-	for split, subset := range MMFSubsets {
+	for split, subset := range mmfSubsets {
 		g := got.Splits[subset]
 		qs := ds.Questions[split].Questions
 		if len(g.Questions) != len(qs) || len(g.Captions) != len(ds.Captions[split].Images) {

@@ -37,7 +37,7 @@ func FromPretrained(name string, lower *bool) (*Tokenizer, error) {
 			dir, file = filepath.Dir(name), name
 		}
 	} else {
-		cache := HubCache()
+		cache := hubCache()
 		snap, tried, err := findSnapshot(cache, name)
 		if err != nil {
 			return nil, err
@@ -75,9 +75,9 @@ func FromPretrained(name string, lower *bool) (*Tokenizer, error) {
 	return Load(file, lowerCase)
 }
 
-// HubCache is the Hugging Face hub cache directory: $HF_HUB_CACHE, else $HF_HOME/hub, else
+// hubCache is the Hugging Face hub cache directory: $HF_HUB_CACHE, else $HF_HOME/hub, else
 // ~/.cache/huggingface/hub.
-func HubCache() string {
+func hubCache() string {
 	if d := os.Getenv("HF_HUB_CACHE"); d != "" {
 		return d
 	}

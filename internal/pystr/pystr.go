@@ -71,27 +71,27 @@ func isLowerASCII(s string) bool {
 // skipped) and not followed by one.
 func finalSigma(rs []rune, i int) bool {
 	j := i - 1
-	for j >= 0 && IsCaseIgnorable(rs[j]) {
+	for j >= 0 && isCaseIgnorable(rs[j]) {
 		j--
 	}
-	if j < 0 || !IsCased(rs[j]) {
+	if j < 0 || !isCased(rs[j]) {
 		return false
 	}
 	j = i + 1
-	for j < len(rs) && IsCaseIgnorable(rs[j]) {
+	for j < len(rs) && isCaseIgnorable(rs[j]) {
 		j++
 	}
-	return j == len(rs) || !IsCased(rs[j])
+	return j == len(rs) || !isCased(rs[j])
 }
 
-// IsCased is Unicode's Cased property: Lowercase, Uppercase or titlecase letter.
-func IsCased(r rune) bool {
+// isCased is Unicode's Cased property: Lowercase, Uppercase or titlecase letter.
+func isCased(r rune) bool {
 	return unicode.In(r, unicode.Ll, unicode.Lu, unicode.Lt, unicode.Other_Lowercase, unicode.Other_Uppercase)
 }
 
-// IsCaseIgnorable is Unicode's Case_Ignorable property: categories Mn, Me, Cf, Lm, Sk, and Word_Break MidLetter,
+// isCaseIgnorable is Unicode's Case_Ignorable property: categories Mn, Me, Cf, Lm, Sk, and Word_Break MidLetter,
 // MidNumLet or Single_Quote.
-func IsCaseIgnorable(r rune) bool {
+func isCaseIgnorable(r rune) bool {
 	switch r {
 	case 0x27, 0x2E, 0x3A, 0xB7, 0x387, 0x55F, 0x5F4, 0x2018, 0x2019, 0x2024, 0x2027, 0xFE13, 0xFE52, 0xFE55,
 		0xFF07, 0xFF0E, 0xFF1A:

@@ -80,8 +80,8 @@ func TestAgainstPython(t *testing.T) {
 			low += fmt.Sprintf("%x,", r)
 		}
 		// Case-ignorable in Python = ignorable or cased (a cased c makes the sigma final too), see the script.
-		goIgn := IsCaseIgnorable(cp) || (IsCased(cp) && !IsSpace(cp))
-		goCased := IsCased(cp) && !IsCaseIgnorable(cp) && !IsSpace(cp)
+		goIgn := isCaseIgnorable(cp) || (isCased(cp) && !IsSpace(cp))
+		goCased := isCased(cp) && !isCaseIgnorable(cp) && !IsSpace(cp)
 		got := [4]string{b(IsSpace(cp)), b(goCased), b(goIgn), low}
 		if got == py {
 			continue
