@@ -122,8 +122,11 @@ type common struct {
 	// MaxSeqLength is Lt (Data.TextLen) and MaxRegions Nr (Data.NumRegions).
 	MaxSeqLength int `json:"max_seq_length"`
 	MaxRegions   int `json:"max_regions"`
-	// VocabFile is a WordPiece vocab.txt relative to DataDir; "" is the built-in bert-base-uncased vocabulary.
+	// VocabFile is a WordPiece vocab.txt relative to DataDir. Without it, Tokenizer names the tokenizer as MMF's
+	// tokenizer_config.type does (bert-base-cased, bert-base-uncased or a path; see tokenizer.FromPretrained);
+	// without either the built-in bert-base-uncased vocabulary is used. DoLowerCase selects the uncased pipeline.
 	VocabFile   string `json:"vocab_file"`
+	Tokenizer   string `json:"tokenizer"`
 	DoLowerCase bool   `json:"do_lower_case"`
 	// MaskProbability is Data.MaskProbability.
 	MaskProbability float64 `json:"mask_probability"`
@@ -142,13 +145,19 @@ func newData(name, kind string, req Request, c common) (*Data, error) {
 		NumRegions: c.MaxRegions, MaskProbability: c.MaskProbability}, nil
 }
 
-// loadTokenizer reads the vocabulary of vocab_file (relative to data_dir), or takes the built-in one.
+// loadTokenizer reads the vocabulary of vocab_file (relative to data_dir), else resolves the tokenizer name, else
+// takes the built-in one.
 func (d *Data) loadTokenizer(c common) error {
-	if c.VocabFile == "" {
-		d.Tokenizer = tokenizer.BertBaseUncased()
-		return nil
+	var t *tokenizer.Tokenizer
+	var err error
+	switch {
+	case c.VocabFile != "":
+		t, err = tokenizer.Load(resolvePath(c.DataDir, c.VocabFile), c.DoLowerCase)
+	case c.Tokenizer != "":
+		t, err = tokenizer.FromPretrained(c.Tokenizer, &c.DoLowerCase)
+	default:
+		t = tokenizer.BertBaseUncased()
 	}
-	t, err := tokenizer.Load(resolvePath(c.DataDir, c.VocabFile), c.DoLowerCase)
 	if err != nil {
 		return fmt.Errorf("dataset %s: %w", d.Name, err)
 	}

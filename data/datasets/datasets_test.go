@@ -140,6 +140,12 @@ func TestOpenErrorsNameTheKey(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(tmp, "answers.txt"), []byte("<unk>\nyes\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(filepath.Join(tmp, "official.json"), []byte(`{"info": {}, "annotations": []}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "1.npy"), []byte("x"), 0o644); err != nil { // a "feature store"
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name, dataset string
 		section       map[string]any
@@ -152,8 +158,15 @@ func TestOpenErrorsNameTheKey(t *testing.T) {
 		{"no data directory", "vqa2", vqa2(func(m map[string]any) { m["data_dir"] = filepath.Join(tmp, "none") }),
 			[]string{"data directory", "none", "dataset_config.test.data_dir"}},
 		{"missing file", "vqa2", vqa2(func(map[string]any) {}), []string{"dataset_config.test.questions.train[0]", "q.json"}},
-		{"no question files", "vqa2", vqa2(func(m map[string]any) { m["questions"] = map[string]any{} }),
+		{"no question files", "vqa2", vqa2(func(m map[string]any) { m["questions"] = map[string]any{"val": []string{"q.json"}} }),
 			[]string{"dataset_config.test.questions.train lists no files"}},
+		{"no annotation databases", "vqa2", vqa2(func(m map[string]any) { m["questions"] = map[string]any{} }),
+			[]string{"dataset_config.test.annotations.train lists no files"}},
+		{"official annotations without questions", "vqa2", vqa2(func(m map[string]any) {
+			m["questions"] = map[string]any{}
+			m["annotations"] = map[string]any{SplitTrain: []string{"official.json"}}
+			m["features"] = map[string]any{SplitTrain: []string{"."}}
+		}), []string{"official.json is an official VQA annotations JSON", "dataset_config.test.questions.train"}},
 		{"feature width", "synthetic_vqa", map[string]any{"data_dir": tmp, "max_seq_length": 20, "feature_dim": 32},
 			[]string{"dataset_config.test.feature_dim", "32", "16"}},
 		{"low data in captions", "synthetic_captions", map[string]any{"data_dir": tmp, "max_seq_length": 20, "low_data_fraction": 0.5},

@@ -1,11 +1,11 @@
 package datasets
 
 import (
-	"path/filepath"
-	"strings"
+	"fmt"
 
 	"github.com/uniter-go/uniter/data/dataset"
 	"github.com/uniter-go/uniter/data/features"
+	"github.com/uniter-go/uniter/data/imdb"
 )
 
 func init() { register("masked_coco", openMaskedCOCO) }
@@ -15,8 +15,10 @@ func init() { register("masked_coco", openMaskedCOCO) }
 type maskedCOCOConfig struct {
 	common
 	mmfKeys
-	// Annotations lists the caption files of each split, relative to data_dir: Karpathy's dataset_*.json (the
-	// splits of KarpathySplits) or COCO captions_*.json (every caption). Features lists its one feature store.
+	// Annotations lists the caption files of each split, relative to data_dir: MMF annotation databases
+	// (imdb_karpathy_*_by_image.npy: images with their captions), Karpathy's dataset_*.json (the splits of
+	// KarpathySplits) or COCO captions_*.json (every caption), told apart by their content. Features lists the
+	// split's one feature store.
 	Annotations    map[string][]string `json:"annotations"`
 	KarpathySplits map[string][]string `json:"karpathy_splits"`
 	Features       map[string][]string `json:"features"`
@@ -32,11 +34,21 @@ func openMaskedCOCO(name string, req Request) (*Data, error) {
 	return openFiles(name, KindCaptions, req, &c, &c.common, func(d *Data) error {
 		return d.readSplits(req, c.DataDir, "annotations", c.Annotations, c.Features, 0,
 			func(split string, _ int, file string, store features.Reader, storePath string) (*dataset.Set, error) {
+				format, err := imdb.Sniff(file)
+				if err != nil {
+					return nil, fmt.Errorf("%s.annotations.%s: %w", req.Section, split, err)
+				}
 				cc := dataset.CaptionsConfig{Features: store, FeaturesPath: storePath, Tokenizer: d.Tokenizer}
-				if strings.HasPrefix(filepath.Base(file), "dataset_") {
+				switch format {
+				case imdb.NPY, imdb.JSON, imdb.JSONL:
+					return dataset.LoadMMFCaptions(dataset.MMFConfig{Annotations: file, Features: store,
+						FeaturesPath: storePath, Tokenizer: d.Tokenizer})
+				case imdb.Karpathy:
 					cc.Karpathy, cc.Splits = file, c.KarpathySplits[split]
-				} else {
+				case imdb.COCOCaptions:
 					cc.Captions = file
+				default:
+					return nil, fmt.Errorf("%s.annotations.%s: %s is a %s, not a caption file", req.Section, split, file, format)
 				}
 				return dataset.LoadCaptions(cc)
 			})

@@ -2,89 +2,150 @@ package features
 
 import (
 	"fmt"
+	"github.com/uniter-go/uniter/data/pydata"
+	"slices"
 	"strings"
 )
 
-// fromArrays builds the features of one image from the arrays of an .npz file or img_db record.
-// Features come from "features" [N,D]. Pixel boxes come from "boxes" or "bbox" [N,4] with the scalars "image_w" and
-// "image_h"; without them the ORIG normalised boxes "norm_bb" [N,≥4] are used and Width = Height = 1. Class
-// probabilities come from "cls_prob" or ORIG's "soft_labels" [N,C]. The optional scalar "num_bbox" and maxBoxes
-// (when > 0) keep only the first boxes.
-func fromArrays(id string, arrs map[string]*array, maxBoxes int) (*ImageFeatures, error) {
-	feat, ok := arrs["features"]
-	if !ok {
-		return nil, fmt.Errorf("no %q array", "features")
+// fromArrays builds the features of one image from the arrays of an .npz file, an img_db record or an MMF
+// feature dict. Features come from "features" [N,D]. Pixel boxes come from "boxes" or "bbox" [N,4] with the image
+// size in "image_w"/"image_h" (npz) or "image_width"/"image_height" (MMF); without them the ORIG normalised boxes
+// "norm_bb" [N,≥4] are used and Width = Height = 1. Class probabilities come from "cls_prob" or ORIG's
+// "soft_labels" [N,C] (None is absent). ORIG's optional scalar "num_bbox" and maxBoxes (when > 0) keep only the
+// first boxes; MMF's "num_boxes" is informational, as in MMF's readers, which use every row of "features".
+func fromArrays(id string, arrs map[string]any, maxBoxes int) (*ImageFeatures, error) {
+	feat, err := arrayOf(arrs, "features")
+	if err != nil {
+		return nil, err
 	}
-	if len(feat.shape) != 2 {
-		return nil, fmt.Errorf("features: want 2 dimensions, got shape %v", feat.shape)
+	if feat == nil {
+		return nil, fmt.Errorf("no %q array (keys: %s)", "features", keyList(arrs))
 	}
-	n, dim := feat.shape[0], feat.shape[1]
+	if len(feat.Shape) != 2 {
+		return nil, fmt.Errorf("features: want 2 dimensions, got shape %v", feat.Shape)
+	}
+	n, dim := feat.Shape[0], feat.Shape[1]
 	keep := n
-	if a, ok := arrs["num_bbox"]; ok {
-		nb, err := a.scalarInt()
-		if err != nil {
-			return nil, fmt.Errorf("num_bbox: %w", err)
+	if v, ok := arrs["num_bbox"]; ok {
+		nb, ok := pydata.AsInt(v)
+		if !ok {
+			return nil, fmt.Errorf("num_bbox: %s is not an integer", pydata.TypeName(v))
 		}
-		if nb < 0 || nb > n {
+		if nb < 0 || int(nb) > n {
 			return nil, fmt.Errorf("num_bbox %d outside [0,%d]", nb, n)
 		}
-		keep = nb
+		keep = int(nb)
 	}
 	if maxBoxes > 0 {
 		keep = min(keep, maxBoxes)
 	}
 	f := &ImageFeatures{ImageID: id, NumBoxes: keep, Dim: dim, Width: 1, Height: 1}
-	f.Features = feat.float32s()[:keep*dim]
+	all, err := feat.Float32s()
+	if err != nil {
+		return nil, fmt.Errorf("features: %w", err)
+	}
+	f.Features = all[:keep*dim]
 
-	boxes, norm := firstOf(arrs, "boxes", "bbox"), false
+	boxes, err := arrayOf(arrs, "boxes", "bbox")
+	if err != nil {
+		return nil, err
+	}
+	norm := false
 	if boxes == nil {
-		boxes, norm = arrs["norm_bb"], true
+		if boxes, err = arrayOf(arrs, "norm_bb"); err != nil {
+			return nil, err
+		}
+		norm = true
 	}
 	if boxes == nil {
-		return nil, fmt.Errorf("no boxes: want %q, %q or %q", "boxes", "bbox", "norm_bb")
+		return nil, fmt.Errorf("no boxes: want %q, %q or %q (keys: %s)", "boxes", "bbox", "norm_bb", keyList(arrs))
 	}
-	if len(boxes.shape) != 2 || boxes.shape[0] != n || boxes.shape[1] < 4 || (!norm && boxes.shape[1] != 4) {
-		return nil, fmt.Errorf("boxes: shape %v does not fit %d regions", boxes.shape, n)
+	if len(boxes.Shape) != 2 || boxes.Shape[0] != n || boxes.Shape[1] < 4 || (!norm && boxes.Shape[1] != 4) {
+		return nil, fmt.Errorf("boxes: shape %v does not fit %d regions", boxes.Shape, n)
 	}
-	cols, all := boxes.shape[1], boxes.float32s()
+	cols := boxes.Shape[1]
+	if all, err = boxes.Float32s(); err != nil {
+		return nil, fmt.Errorf("boxes: %w", err)
+	}
 	f.Boxes = make([]float32, 4*keep)
 	for i := 0; i < keep; i++ {
 		copy(f.Boxes[4*i:4*i+4], all[cols*i:cols*i+4])
 	}
 	if !norm {
-		w, h := arrs["image_w"], arrs["image_h"]
-		if w == nil || h == nil {
-			return nil, fmt.Errorf("pixel boxes without %q and %q", "image_w", "image_h")
+		if f.Width, err = sizeOf(arrs, "image_w", "image_width"); err != nil {
+			return nil, err
 		}
-		var err error
-		if f.Width, err = w.scalarInt(); err != nil {
-			return nil, fmt.Errorf("image_w: %w", err)
-		}
-		if f.Height, err = h.scalarInt(); err != nil {
-			return nil, fmt.Errorf("image_h: %w", err)
-		}
-		if f.Width <= 0 || f.Height <= 0 {
-			return nil, fmt.Errorf("image size %dx%d is not positive", f.Width, f.Height)
+		if f.Height, err = sizeOf(arrs, "image_h", "image_height"); err != nil {
+			return nil, err
 		}
 	}
 
-	if cp := firstOf(arrs, "cls_prob", "soft_labels"); cp != nil {
-		if len(cp.shape) != 2 || cp.shape[0] != n {
-			return nil, fmt.Errorf("class probabilities: shape %v does not fit %d regions", cp.shape, n)
+	cp, err := arrayOf(arrs, "cls_prob", "soft_labels")
+	if err != nil {
+		return nil, err
+	}
+	if cp != nil {
+		if len(cp.Shape) != 2 || cp.Shape[0] != n {
+			return nil, fmt.Errorf("class probabilities: shape %v does not fit %d regions", cp.Shape, n)
 		}
-		f.NumClasses = cp.shape[1]
-		f.ClassProbs = cp.float32s()[:keep*f.NumClasses]
+		f.NumClasses = cp.Shape[1]
+		if all, err = cp.Float32s(); err != nil {
+			return nil, fmt.Errorf("class probabilities: %w", err)
+		}
+		f.ClassProbs = all[:keep*f.NumClasses]
 	}
 	return f, nil
 }
 
-func firstOf(arrs map[string]*array, keys ...string) *array {
+// arrayOf returns the first of keys present and not None; it must be a numeric array.
+func arrayOf(arrs map[string]any, keys ...string) (*pydata.Array, error) {
 	for _, k := range keys {
-		if a, ok := arrs[k]; ok {
-			return a
+		v, ok := arrs[k]
+		if !ok || v == nil {
+			continue
 		}
+		a, ok := v.(*pydata.Array)
+		if !ok || !a.IsNumeric() {
+			return nil, fmt.Errorf("%s: %s is not a numeric array", k, pydata.TypeName(v))
+		}
+		return a, nil
 	}
-	return nil
+	return nil, nil
+}
+
+// sizeOf reads a positive image size from the first of keys present.
+func sizeOf(arrs map[string]any, keys ...string) (int, error) {
+	for _, k := range keys {
+		v, ok := arrs[k]
+		if !ok {
+			continue
+		}
+		n, ok := pydata.AsInt(v)
+		if !ok || n <= 0 || n > 1<<30 {
+			return 0, fmt.Errorf("%s: %v is not a positive image size", k, v)
+		}
+		return int(n), nil
+	}
+	return 0, fmt.Errorf("pixel boxes without the image size (%s)", strings.Join(keys, " or "))
+}
+
+// anyValues widens a map of arrays for fromArrays.
+func anyValues(arrs map[string]*pydata.Array) map[string]any {
+	out := make(map[string]any, len(arrs))
+	for k, a := range arrs {
+		out[k] = a
+	}
+	return out
+}
+
+// keyList lists the keys of a record, sorted, for messages.
+func keyList(arrs map[string]any) string {
+	ks := make([]string, 0, len(arrs))
+	for k := range arrs {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return strings.Join(ks, ", ")
 }
 
 // validate checks that the slices of f agree with its sizes and that its id can be a file name and a TSV field.

@@ -1,12 +1,16 @@
 // Package features reads and writes per-image region features (Faster R-CNN "bottom-up" detections) in the
-// on-disk layouts UNITER users meet: a directory of per-image .npz files, ORIG UNITER's img_db LMDB, and the
-// bottom-up-attention TSV. All readers are lazy, random-access and safe for concurrent Get calls.
+// on-disk layouts UNITER users meet: MMF's feature LMDB and per-image .npy files, a directory of per-image .npz
+// files, ORIG UNITER's img_db LMDB, and the bottom-up-attention TSV. All readers are lazy, random-access and safe
+// for concurrent Get calls.
 package features
 
 import (
 	"fmt"
+	"github.com/uniter-go/uniter/data/features/lmdbkv"
+	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -45,31 +49,114 @@ func (f *ImageFeatures) PositionFeatures() []float32 {
 	return pos
 }
 
-// Open opens a feature store, choosing the format from what path is: a directory holding data.mdb, or an ORIG
-// img_dir holding a feat_th*/feat_numbb*/all LMDB subdirectory, is an img_db; any other directory a directory of
-// .npz files; a file a bottom-up-attention TSV.
+// Open opens a feature store, choosing the format from what is at path:
+//   - a directory holding data.mdb, or an LMDB data file: MMF's feature LMDB when it has MMF's "keys" record,
+//     else ORIG's img_db;
+//   - a directory holding an ORIG feat_th*/feat_numbb*/all LMDB subdirectory: ORIG's img_db;
+//   - a directory of .npz files: per-image npz features; a directory (tree) of .npy files: MMF's per-image features;
+//   - any other file: a bottom-up-attention TSV.
+//
+// When path is none of these the error says in one line what was found there.
 func Open(path string) (Reader, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("opening features %s: %w", path, err)
 	}
 	if !st.IsDir() {
-		if strings.HasSuffix(path, ".npz") {
+		switch {
+		case strings.HasSuffix(path, ".npz"):
 			return nil, fmt.Errorf("opening features %s: a single .npz file is not a feature store, give its directory", path)
+		case lmdbkv.IsLMDBFile(path):
+			return openLMDB(path)
+		}
+		if err := checkTSVStart(path); err != nil {
+			return nil, fmt.Errorf("opening features %s: not a feature store: neither an LMDB file nor a bottom-up-attention TSV (%w)", path, err)
 		}
 		return OpenTSV(path)
 	}
 	if _, err := os.Stat(filepath.Join(path, "data.mdb")); err == nil {
-		return OpenImgDB(path)
+		return openLMDB(path)
 	}
 	entries, err := os.ReadDir(path)
 	if err != nil {
 		return nil, fmt.Errorf("opening features %s: %w", path, err)
 	}
+	var npz, npy, other []string
 	for _, e := range entries {
-		if e.IsDir() && isImgDBName(e.Name()) {
+		switch {
+		case e.IsDir() && isImgDBName(e.Name()):
 			return OpenImgDB(path)
+		case strings.HasSuffix(e.Name(), ".npz"):
+			npz = append(npz, e.Name())
+		case strings.HasSuffix(e.Name(), ".npy") || e.IsDir():
+			npy = append(npy, e.Name())
+		default:
+			other = append(other, e.Name())
 		}
 	}
-	return OpenNPZDir(path)
+	switch {
+	case len(npz) > 0:
+		return OpenNPZDir(path)
+	case len(npy) > 0:
+		return OpenNPYDir(path)
+	}
+	return nil, fmt.Errorf("opening features %s: not a feature store: no data.mdb, ORIG img_db LMDB, .npz or .npy files "+
+		"(found %d entries%s)", path, len(entries), sample(other))
+}
+
+// checkTSVStart checks that a file starts like a bottom-up-attention TSV: a first line whose fields 2 to 4
+// (image_w, image_h, num_boxes) are integers, or the header naming image_id.
+func checkTSVStart(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	head := make([]byte, 4096)
+	n, _ := io.ReadFull(f, head)
+	fields := strings.SplitN(string(head[:n]), "\t", 5)
+	if len(fields) >= 4 && fields[0] == "image_id" {
+		return nil
+	}
+	if len(fields) < 5 {
+		return fmt.Errorf("its first line has %d tab-separated fields: %.40q", len(fields), head[:n])
+	}
+	for _, x := range fields[1:4] {
+		if _, err := strconv.Atoi(x); err != nil {
+			return fmt.Errorf("its first line's image_w, image_h, num_boxes are not integers: %.40q", head[:n])
+		}
+	}
+	return nil
+}
+
+// openLMDB opens an LMDB as MMF's feature LMDB when it has MMF's keys record, else as ORIG's img_db.
+func openLMDB(path string) (Reader, error) {
+	s, err := lmdbkv.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	isMMF, err := s.Get(mmfKeysKey, func([]byte) error { return nil })
+	s.Close()
+	if err != nil {
+		return nil, fmt.Errorf("opening features %s: %w", path, err)
+	}
+	if isMMF {
+		return OpenMMFLMDB(path)
+	}
+	if st, err := os.Stat(path); err == nil && !st.IsDir() {
+		return nil, fmt.Errorf("opening features %s: an LMDB file without MMF's %q record (ORIG img_dbs are directories)",
+			path, mmfKeysKey)
+	}
+	return OpenImgDB(path)
+}
+
+// sample lists up to three names, for messages.
+func sample(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	if len(names) > 3 {
+		return fmt.Sprintf(": %s, …", strings.Join(names[:3], ", "))
+	}
+	return ": " + strings.Join(names, ", ")
 }

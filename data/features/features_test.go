@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/uniter-go/uniter/data/features/lmdbkv"
+	"github.com/uniter-go/uniter/data/pydata"
 )
 
 // expectedImage is one image of testdata/expected.json, written by testdata/make_fixtures.py.
@@ -367,14 +368,14 @@ func TestBadInputs(t *testing.T) {
 
 func TestFloat16(t *testing.T) {
 	for h := 0; h < 1<<16; h++ {
-		f := f16ToF32(uint16(h))
+		f := pydata.F16ToF32(uint16(h))
 		if f != f { // NaN: any quiet NaN back
-			if b := f32ToF16(f); b&0x7c00 != 0x7c00 || b&0x3ff == 0 {
+			if b := pydata.F32ToF16(f); b&0x7c00 != 0x7c00 || b&0x3ff == 0 {
 				t.Fatalf("NaN %#04x → %#04x", h, b)
 			}
 			continue
 		}
-		if back := f32ToF16(f); back != uint16(h) {
+		if back := pydata.F32ToF16(f); back != uint16(h) {
 			t.Fatalf("%#04x → %v → %#04x", h, f, back)
 		}
 	}
@@ -389,8 +390,8 @@ func TestFloat16(t *testing.T) {
 		-2.5:                          0xc100,
 	}
 	for f, want := range cases {
-		if got := f32ToF16(f); got != want {
-			t.Errorf("f32ToF16(%v) = %#04x want %#04x", f, got, want)
+		if got := pydata.F32ToF16(f); got != want {
+			t.Errorf("pydata.F32ToF16(%v) = %#04x want %#04x", f, got, want)
 		}
 	}
 }
@@ -489,4 +490,131 @@ func TestCorruptBytesNeverPanic(t *testing.T) {
 			decode(c)
 		}
 	}
+}
+
+func TestMMFFeatures(t *testing.T) {
+	py := pythonWithModules(t, "numpy", "lmdb")
+	dir := t.TempDir()
+	if out, err := exec.Command(py, "testdata/write_mmf_features.py", dir).CombinedOutput(); err != nil {
+		t.Fatalf("write_mmf_features.py: %v\n%s", err, out)
+	}
+	var want map[string]struct {
+		Width, Height int
+		NumBoxes      int       `json:"num_boxes"`
+		Features      []float32 `json:"features"`
+		Boxes         []float32 `json:"boxes"`
+		ClassProbs    []float32 `json:"class_probs"`
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "expected.json"))
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	for _, store := range []string{"trainval2014.lmdb", "numeric.lmdb", "npy"} {
+		r, err := Open(filepath.Join(dir, store))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resolve := KeyResolver(r)
+		for name, w := range want {
+			// Annotation files name images by feature path, with or without a folder and ".npy".
+			path := name + ".npy"
+			if store == "npy" {
+				path = "train2014/" + path
+			}
+			key, err := resolve(path)
+			if err != nil {
+				t.Fatalf("%s: %v", store, err)
+			}
+			f, err := r.Get(key)
+			if err != nil {
+				t.Fatalf("%s: %v", store, err)
+			}
+			wf := &ImageFeatures{ImageID: key, Width: w.Width, Height: w.Height, NumBoxes: w.NumBoxes, Dim: 8,
+				NumClasses: 5, Features: w.Features, Boxes: w.Boxes, ClassProbs: w.ClassProbs}
+			checkSame(t, store+" "+name, f, wf, 0)
+		}
+		if len(r.IDs()) != len(want) {
+			t.Errorf("%s: %d ids, want %d", store, len(r.IDs()), len(want))
+		}
+		if _, err := resolve("COCO_train2014_000000000777.npy"); err == nil || !strings.Contains(err.Error(), "000000000777") {
+			t.Errorf("%s: a missing image gave %v, want an error naming it", store, err)
+		}
+		r.Close()
+	}
+	bad, err := Open(filepath.Join(dir, "bad.lmdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Close()
+	for key, wantMsg := range map[string]string{"no_bbox": "no boxes", "truncated": "truncated", "not_a_dict": "not a dict",
+		"listed_only": "no record"} {
+		_, err := bad.Get(key)
+		if err == nil || !strings.Contains(err.Error(), wantMsg) || !strings.Contains(err.Error(), "bad.lmdb") ||
+			!strings.Contains(err.Error(), key) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("record %s: error %v, want one line naming the file, the key and %q", key, err, wantMsg)
+		}
+	}
+	notStore := t.TempDir()
+	os.WriteFile(filepath.Join(notStore, "readme.txt"), []byte("\x00\x01garbage\tmore\n"), 0o644)
+	if _, err := Open(notStore); err == nil || !strings.Contains(err.Error(), "readme.txt") {
+		t.Errorf("a directory of other files: %v, want an error saying what was found", err)
+	}
+	if _, err := Open(filepath.Join(notStore, "readme.txt")); err == nil || !strings.Contains(err.Error(), "garbage") {
+		t.Errorf("a file that is no store: %v, want an error saying what was found", err)
+	}
+}
+
+// FuzzMMFRecord checks that no LMDB value makes the MMF feature-record decoder panic, and that what it accepts is
+// consistent. Seeds: testdata/fuzz/FuzzMMFRecord (records written by Python's pickle) and the one below.
+func FuzzMMFRecord(f *testing.F) {
+	rec := map[string]any{
+		"features":     pydata.Float32Array("<f4", []int{2, 3}, []float32{1, 2, 3, 4, 5, 6}),
+		"bbox":         pydata.Float32Array("<f4", []int{2, 4}, []float32{0, 0, 5, 5, 1, 1, 9, 9}),
+		"image_width":  640,
+		"image_height": pydata.Int64Scalar(480),
+		"num_boxes":    2,
+		"cls_prob":     pydata.Float32Array("<f4", []int{2, 2}, []float32{0.5, 0.5, 0.1, 0.9}),
+	}
+	b, err := pydata.Pickle(rec)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Fuzz(func(t *testing.T, val []byte) {
+		m, err := mmfRecord(val)
+		if err != nil {
+			return
+		}
+		img, err := fromArrays("k", m, 0)
+		if err != nil {
+			return
+		}
+		if err := img.validate(); err != nil {
+			t.Fatalf("accepted an inconsistent image: %v", err)
+		}
+	})
+}
+
+// FuzzImgDBValue does the same for ORIG img_db values (msgpack-numpy dicts or .npz bytes).
+func FuzzImgDBValue(f *testing.F) {
+	img := &ImageFeatures{ImageID: "x", Width: 1, Height: 1, NumBoxes: 1, Dim: 2, Features: []float32{1, 2},
+		Boxes: []float32{0, 0, 1, 1}}
+	for _, compressed := range []bool{false, true} {
+		v, err := encodeImgDBValue(img, compressed)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, val []byte) {
+		m, err := decodeImgDBValue(val)
+		if err != nil {
+			return
+		}
+		if img, err := fromArrays("k", m, 0); err == nil {
+			if err := img.validate(); err != nil {
+				t.Fatalf("accepted an inconsistent image: %v", err)
+			}
+		}
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/uniter-go/uniter/data/pydata"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -172,15 +173,16 @@ func (r *imgDB) Close() error { return r.store.Close() }
 
 // decodeImgDBValue decodes one img_db value: .npz bytes (zip magic "PK") or a msgpack dict whose arrays are
 // msgpack-numpy encoded ({nd: true, type: "<f2", shape: [...], data: bytes}). The arrays are copied out of val.
-func decodeImgDBValue(val []byte) (map[string]*array, error) {
+func decodeImgDBValue(val []byte) (map[string]any, error) {
 	if bytes.HasPrefix(val, []byte("PK")) {
-		return readNPZ(bytes.NewReader(val), int64(len(val)))
+		arrs, err := pydata.ReadNPZ(bytes.NewReader(val), int64(len(val)))
+		return anyValues(arrs), err
 	}
 	var m map[string]any
 	if err := msgpack.Unmarshal(val, &m); err != nil {
 		return nil, fmt.Errorf("decoding msgpack: %w", err)
 	}
-	arrs := make(map[string]*array, len(m))
+	arrs := make(map[string]any, len(m))
 	for k, v := range m {
 		a, err := msgpackNumpyArray(v)
 		if err != nil {
@@ -194,7 +196,7 @@ func decodeImgDBValue(val []byte) (map[string]*array, error) {
 }
 
 // msgpackNumpyArray decodes a msgpack-numpy ndarray or numpy scalar; it returns nil for values that are neither.
-func msgpackNumpyArray(v any) (*array, error) {
+func msgpackNumpyArray(v any) (*pydata.Array, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return nil, nil
@@ -215,7 +217,7 @@ func msgpackNumpyArray(v any) (*array, error) {
 			return nil, fmt.Errorf("msgpack-numpy value without data bytes")
 		}
 	}
-	dtype = canonicalDtype(dtype)
+	dtype = pydata.CanonicalDtype(dtype)
 	shape := []int{}
 	if nd {
 		dims, ok := m["shape"].([]any)
@@ -230,7 +232,7 @@ func msgpackNumpyArray(v any) (*array, error) {
 			shape = append(shape, n)
 		}
 	}
-	a, err := newArray(dtype, shape, bytes.Clone(data))
+	a, err := pydata.NewArray(dtype, shape, bytes.Clone(data))
 	if err != nil {
 		return nil, fmt.Errorf("msgpack-numpy array: %w", err)
 	}
@@ -338,19 +340,19 @@ func encodeImgDBValue(f *ImageFeatures, compressed bool) ([]byte, error) {
 			}
 		}
 	}
-	arrs := map[string]*array{
-		"features": float32Array("<f2", []int{f.NumBoxes, f.Dim}, f.Features),
-		"norm_bb":  float32Array("<f2", []int{f.NumBoxes, 6}, f.normBB()),
-		"conf":     float32Array("<f2", []int{f.NumBoxes}, conf),
+	arrs := map[string]*pydata.Array{
+		"features": pydata.Float32Array("<f2", []int{f.NumBoxes, f.Dim}, f.Features),
+		"norm_bb":  pydata.Float32Array("<f2", []int{f.NumBoxes, 6}, f.normBB()),
+		"conf":     pydata.Float32Array("<f2", []int{f.NumBoxes}, conf),
 	}
 	keys := imgDBKeys[:3]
 	if f.ClassProbs != nil {
-		arrs["soft_labels"] = float32Array("<f2", []int{f.NumBoxes, f.NumClasses}, f.ClassProbs)
+		arrs["soft_labels"] = pydata.Float32Array("<f2", []int{f.NumBoxes, f.NumClasses}, f.ClassProbs)
 		keys = imgDBKeys
 	}
 	var buf bytes.Buffer
 	if compressed {
-		if err := encodeNPZ(&buf, keys, arrs, true); err != nil {
+		if err := pydata.EncodeNPZ(&buf, keys, arrs, true); err != nil {
 			return nil, err
 		}
 		return buf.Bytes(), nil
@@ -371,7 +373,7 @@ func encodeImgDBValue(f *ImageFeatures, compressed bool) ([]byte, error) {
 }
 
 // encodeMsgpackNumpy writes an array as msgpack-numpy does: a map with binary keys nd, type, kind, shape, data.
-func encodeMsgpackNumpy(enc *msgpack.Encoder, a *array) error {
+func encodeMsgpackNumpy(enc *msgpack.Encoder, a *pydata.Array) error {
 	err := enc.EncodeMapLen(5)
 	put := func(key string, val func() error) {
 		if err == nil {
@@ -382,17 +384,17 @@ func encodeMsgpackNumpy(enc *msgpack.Encoder, a *array) error {
 		}
 	}
 	put("nd", func() error { return enc.EncodeBool(true) })
-	put("type", func() error { return enc.EncodeString(a.dtype) })
+	put("type", func() error { return enc.EncodeString(a.Dtype) })
 	put("kind", func() error { return enc.EncodeBytes([]byte{}) })
 	put("shape", func() error {
-		err := enc.EncodeArrayLen(len(a.shape))
-		for _, d := range a.shape {
+		err := enc.EncodeArrayLen(len(a.Shape))
+		for _, d := range a.Shape {
 			if err == nil {
 				err = enc.EncodeInt(int64(d))
 			}
 		}
 		return err
 	})
-	put("data", func() error { return enc.EncodeBytes(a.data) })
+	put("data", func() error { return enc.EncodeBytes(a.Data) })
 	return err
 }

@@ -3,6 +3,7 @@ package features
 import (
 	"bytes"
 	"fmt"
+	"github.com/uniter-go/uniter/data/pydata"
 	"os"
 	"path/filepath"
 	"sort"
@@ -46,11 +47,11 @@ func (r *npzDir) Get(imageID string) (*ImageFeatures, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s (image %q): %w", path, id, err)
 	}
-	arrs, err := readNPZ(bytes.NewReader(b), int64(len(b)))
+	arrs, err := pydata.ReadNPZ(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		return nil, fmt.Errorf("reading %s (image %q): %w", path, id, err)
 	}
-	f, err := fromArrays(id, arrs, 0)
+	f, err := fromArrays(id, anyValues(arrs), 0)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s (image %q): %w", path, id, err)
 	}
@@ -70,21 +71,21 @@ func WriteNPZ(path string, f *ImageFeatures) error {
 	if err := f.validate(); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	arrs := map[string]*array{
-		"features": float32Array("<f4", []int{f.NumBoxes, f.Dim}, f.Features),
-		"boxes":    float32Array("<f4", []int{f.NumBoxes, 4}, f.Boxes),
-		"norm_bb":  float32Array("<f4", []int{f.NumBoxes, 6}, f.normBB()),
-		"image_w":  int64Scalar(int64(f.Width)),
-		"image_h":  int64Scalar(int64(f.Height)),
-		"num_bbox": int64Scalar(int64(f.NumBoxes)),
+	arrs := map[string]*pydata.Array{
+		"features": pydata.Float32Array("<f4", []int{f.NumBoxes, f.Dim}, f.Features),
+		"boxes":    pydata.Float32Array("<f4", []int{f.NumBoxes, 4}, f.Boxes),
+		"norm_bb":  pydata.Float32Array("<f4", []int{f.NumBoxes, 6}, f.normBB()),
+		"image_w":  pydata.Int64Scalar(int64(f.Width)),
+		"image_h":  pydata.Int64Scalar(int64(f.Height)),
+		"num_bbox": pydata.Int64Scalar(int64(f.NumBoxes)),
 	}
 	keys := []string{"features", "boxes", "norm_bb", "image_w", "image_h", "num_bbox"}
 	if f.ClassProbs != nil {
-		arrs["cls_prob"] = float32Array("<f4", []int{f.NumBoxes, f.NumClasses}, f.ClassProbs)
+		arrs["cls_prob"] = pydata.Float32Array("<f4", []int{f.NumBoxes, f.NumClasses}, f.ClassProbs)
 		keys = append(keys, "cls_prob")
 	}
 	var buf bytes.Buffer
-	if err := encodeNPZ(&buf, keys, arrs, false); err != nil {
+	if err := pydata.EncodeNPZ(&buf, keys, arrs, false); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {

@@ -5,20 +5,37 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/uniter-go/uniter/internal/pystr"
 	"golang.org/x/text/unicode/norm"
 )
 
-// basicTokenize is BERT's basic tokenizer (HF tokenizers BertNormalizer + BertPreTokenizer): it drops NUL, U+FFFD
-// and control characters, maps whitespace to spaces, surrounds CJK ideographs with spaces, optionally strips accents
-// (NFD, then drop non-spacing marks) and lower-cases, then splits on whitespace and isolates every punctuation
-// character as its own word.
+// lowerEachChar is what Hugging Face's slow tokenizers do to the text outside special tokens before anything else
+// when do_lower_case is set (PreTrainedTokenizer.tokenize: re.sub with "(.+?)", one character at a time): each
+// character lower-cased on its own by Python's str.lower, so "İ" becomes "i̇" and "Σ" always "σ", never "ς".
+func lowerEachChar(s string) string {
+	if isASCII(s) {
+		return strings.ToLower(s)
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		b.WriteString(pystr.LowerRune(r))
+	}
+	return b.String()
+}
+
+// basicTokenize is BERT's BasicTokenizer.tokenize as Hugging Face's slow BertTokenizer runs it (transformers 4.x,
+// with its NFC step): drop NUL, U+FFFD and control characters, map whitespace to spaces, surround CJK ideographs
+// with spaces, NFC-normalise, split on whitespace (Python's str.split), then for the uncased pipeline lower-case
+// each word with Python's str.lower and strip accents (NFD, drop non-spacing marks), and isolate every
+// punctuation character as its own word.
 func basicTokenize(text string, lower bool) []string {
 	var b strings.Builder
 	b.Grow(len(text))
 	for _, r := range text {
 		switch {
 		case r == 0 || r == utf8.RuneError || isControl(r):
-		case unicode.IsSpace(r):
+		case isWhitespace(r):
 			b.WriteByte(' ')
 		case isCJK(r):
 			b.WriteByte(' ')
@@ -29,31 +46,37 @@ func basicTokenize(text string, lower bool) []string {
 		}
 	}
 	s := b.String()
-	if lower {
-		s = strings.ToLower(stripAccents(s))
+	if !isASCII(s) {
+		s = norm.NFC.String(s)
 	}
 	var words []string
-	start := -1 // start of the current word, -1 when between words
-	for i, r := range s {
-		switch {
-		case unicode.IsSpace(r):
-			if start >= 0 {
-				words = append(words, s[start:i])
-			}
-			start = -1
-		case isPunctuation(r):
-			if start >= 0 {
-				words = append(words, s[start:i])
-			}
-			words = append(words, s[i:i+utf8.RuneLen(r)])
-			start = -1
-		case start < 0:
-			start = i
+	for _, tok := range pystr.Split(s) {
+		if lower {
+			tok = stripAccents(pystr.Lower(tok))
+		}
+		words = splitOnPunctuation(words, tok)
+	}
+	return words
+}
+
+// splitOnPunctuation appends the pieces of word to words: each punctuation character alone, the runs between
+// them as they are (then split on whitespace again, as the tokenizer's final whitespace_tokenize does).
+func splitOnPunctuation(words []string, word string) []string {
+	start := 0
+	flush := func(end int) {
+		if end > start {
+			words = append(words, pystr.Split(word[start:end])...)
 		}
 	}
-	if start >= 0 {
-		words = append(words, s[start:])
+	for i, r := range word {
+		if isPunctuation(r) {
+			flush(i)
+			n := utf8.RuneLen(r)
+			words = append(words, word[i:i+n])
+			start = i + n
+		}
 	}
+	flush(len(word))
 	return words
 }
 
@@ -78,6 +101,11 @@ func isASCII(s string) bool {
 		}
 	}
 	return true
+}
+
+// isWhitespace is BERT's whitespace test: space, tab, newline, carriage return, or category Zs.
+func isWhitespace(r rune) bool {
+	return r == ' ' || r == '\t' || r == '\n' || r == '\r' || unicode.Is(unicode.Zs, r)
 }
 
 // isControl is BERT's control test: Unicode category C (Cc, Cf, Co, Cs, unassigned Cn) except tab, newline and

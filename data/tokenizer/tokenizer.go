@@ -1,7 +1,9 @@
 // Package tokenizer is a BERT WordPiece tokenizer: the BERT basic tokenizer (text cleaning, whitespace and
-// punctuation splitting, CJK characters as words, optional lower-casing with accent stripping) followed by greedy
-// longest-match-first WordPiece. It reproduces the ids of HuggingFace's BertTokenizer / tokenizers BertNormalizer +
-// BertPreTokenizer + WordPiece, and ships the bert-base-uncased vocabulary (30,522 tokens) embedded in the binary.
+// punctuation splitting, CJK characters as words, NFC normalisation, optional lower-casing with accent stripping)
+// followed by greedy longest-match-first WordPiece. It gives the ids of Hugging Face's (slow, Python)
+// BertTokenizer of transformers 4.x, for the cased and the uncased pipelines, and ships the bert-base-uncased
+// vocabulary (30,522 tokens) embedded in the binary. Tokenizers are also found by name in the Hugging Face cache
+// (see FromPretrained).
 package tokenizer
 
 import (
@@ -120,13 +122,18 @@ func (t *Tokenizer) Tokenize(text string) []string {
 }
 
 // Encode returns the WordPiece ids of text, without [CLS]/[SEP]. Special tokens written verbatim in the text
-// (e.g. "[MASK]") map to their ids, as in HuggingFace tokenizers.
+// (e.g. "[MASK]") map to their ids, as in Hugging Face's tokenizers; the uncased pipeline first lower-cases the
+// rest one character at a time, as Hugging Face's BertTokenizer does (so a word-final "Σ" becomes "σ").
 func (t *Tokenizer) Encode(text string) []int32 {
 	var ids []int32
 	var buf []byte
 	for text != "" {
 		pos, sp := t.nextSpecial(text)
-		for _, word := range basicTokenize(text[:pos], t.lower) {
+		segment := text[:pos]
+		if t.lower {
+			segment = lowerEachChar(segment)
+		}
+		for _, word := range basicTokenize(segment, t.lower) {
 			ids, buf = t.wordPiece(ids, buf, word)
 		}
 		if sp == nil {

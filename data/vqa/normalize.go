@@ -3,6 +3,8 @@ package vqa
 import (
 	"strings"
 	"unicode"
+
+	"github.com/uniter-go/uniter/internal/pystr"
 )
 
 // punct is the punctuation list of the official vqaEval.py (GT-Vision-Lab/VQA, current version), in its order.
@@ -52,16 +54,16 @@ var contractions = map[string]string{
 // as the count argument, so at most 32 periods are removed.
 const maxPeriodStrips = 32
 
-// NormalizeAnswer normalises an answer string exactly as the official evaluator treats a prediction: '\n' and '\t'
-// become spaces, the text is trimmed, then processPunctuation and processDigitArticle are applied.
+// NormalizeAnswer normalises an answer string as the official evaluator does when a question's human answers are
+// not all the same: '\n' and '\t' become spaces, the text is stripped, then processPunctuation and
+// processDigitArticle are applied.
 func NormalizeAnswer(s string) string {
 	return processDigitArticle(processPunctuation(cleanWhitespace(s)))
 }
 
-// cleanWhitespace is the evaluator's resAns.replace('\n',' ').replace('\t',' ').strip().
+// cleanWhitespace is the evaluator's answer.replace('\n',' ').replace('\t',' ').strip().
 func cleanWhitespace(s string) string {
-	s = strings.NewReplacer("\n", " ", "\t", " ").Replace(s)
-	return strings.TrimFunc(s, isPySpace)
+	return pystr.Strip(strings.NewReplacer("\n", " ", "\t", " ").Replace(s))
 }
 
 // processPunctuation is vqaEval.py's processPunctuation: each punctuation mark is deleted when it touches a space
@@ -107,10 +109,10 @@ func stripPeriods(s string) string {
 	return b.String()
 }
 
-// processDigitArticle is vqaEval.py's processDigitArticle: lower-case, split on whitespace, map number words to
-// digits, drop articles, expand contractions, join with single spaces.
+// processDigitArticle is vqaEval.py's processDigitArticle: lower-case (Python's str.lower), split on whitespace,
+// map number words to digits, drop articles, expand contractions, join with single spaces.
 func processDigitArticle(in string) string {
-	words := strings.FieldsFunc(strings.ToLower(in), isPySpace)
+	words := pystr.Split(pystr.Lower(in))
 	out := words[:0]
 	for _, w := range words {
 		if d, ok := manualMap[w]; ok {
@@ -126,10 +128,4 @@ func processDigitArticle(in string) string {
 		}
 	}
 	return strings.Join(out, " ")
-}
-
-// isPySpace reports whether Python's str.split() treats r as whitespace (Unicode White_Space plus the
-// information separators U+001C..U+001F).
-func isPySpace(r rune) bool {
-	return unicode.IsSpace(r) || (r >= 0x1c && r <= 0x1f)
 }

@@ -71,10 +71,12 @@ func TestAccuracyMatchesOfficial(t *testing.T) {
 		want float64
 	}{
 		{"yes", yn, 0.9}, {"no", yn, 1}, {"maybe", yn, 0}, // invariant 18
-		{"Two", rep("2", 10), 1},
-		{"2", rep("two", 10), 0}, // human answers only get processPunctuation, and only when they differ
+		// Identical human answers: neither they nor the prediction are normalised (only stripped).
+		{"Two", rep("2", 10), 0}, {"2", rep("two", 10), 0}, {" 2\n", rep("2 ", 10), 1},
+		// Differing answers: all of them and the prediction are normalised.
 		{"dog", append(rep("a dog", 5), rep("dog", 5)...), 1},
-		{"yes", append(rep("yes!", 2), rep("no", 8)...), 0}, // "yes!" → "yes " does not match
+		{"Two", append(rep("2", 9), "two."), 1},
+		{"yes", append(rep("yes!", 2), rep("no", 8)...), 0.6},
 		{"red white", append([]string{"red, white", "red,white"}, rep("red", 8)...), 0.6},
 		{"1000", append([]string{"1,000", "1,000", "1000"}, rep("10", 7)...), 0.9},
 		{"blue", []string{"blue", "blue", "red"}, 4.0 / 9},
@@ -196,7 +198,7 @@ func TestFilesRoundTripAndErrors(t *testing.T) {
 		t.Errorf("results round trip: %v %v", r2, err)
 	}
 	ev, err := Evaluate(af.Annotations, r2)
-	if err != nil || float32(ev.Overall) != 0.3 || float32(ev.PerAnswerType["other"]) != 0.3 ||
+	if err != nil || ev.Overall != 30 || len(ev.PerAnswerType) != 1 || ev.PerAnswerType[0] != (TypeAccuracy{"other", 30}) ||
 		float32(ev.PerQuestion[42000]) != 0.3 {
 		t.Errorf("Evaluate = %+v, %v", ev, err)
 	}
@@ -212,5 +214,44 @@ func TestFilesRoundTripAndErrors(t *testing.T) {
 	if _, err := ReadAnnotations(filepath.Join(dir, "missing.json")); err == nil ||
 		!strings.Contains(err.Error(), "missing.json") {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+func TestMMFAnswers(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "answers_vqa.txt")
+	os.WriteFile(path, []byte("yes\n  no \t\n2\nman's hat\n"), 0o644)
+	v, err := ReadMMFAnswerVocab(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"<unk>", "yes", "no", "2", "man's hat"}; !reflect.DeepEqual(v.answers, want) {
+		t.Errorf("vocab = %q, want %q (stripped, <unk> first)", v.answers, want)
+	}
+	os.WriteFile(path, []byte("<unk>\nyes\n"), 0o644)
+	if v2, err := ReadMMFAnswerVocab(path); err != nil || v2.Len() != 2 || v2.Answer(0) != "<unk>" {
+		t.Errorf("vocab with <unk>: %v %v", v2, err)
+	}
+	for in, want := range map[string]string{"Yes?": "yes", "1,000": "1000", "Man's HAT ": "man 's hat", "ΟΔΟΣ": "οδος"} {
+		if got := MMFAnswerKey(in); got != want {
+			t.Errorf("MMFAnswerKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// 10 answers: yes ×7, no ×2, purple ×1 (not in the vocabulary).
+	ans := []string{"yes", "Yes", "yes?", "yes", "yes", "yes", "yes", "no", "No", "purple"}
+	tg, in, err := MMFTargets(v, ans)
+	if want := []float32{0, 1, 0.6, 0, 0}; err != nil || in != 9 || !reflect.DeepEqual(tg, want) {
+		t.Errorf("MMFTargets = %v, %d, %v; want %v, 9", tg, in, err, want)
+	}
+	// 3 answers are repeated to 10: yes, no, yes → yes ×7 (positions 0,2,3,5,6,8,9), no ×3.
+	tg, _, _ = MMFTargets(v, []string{"yes", "no", "yes"})
+	if tg[1] != 1 || tg[2] != 0.9 {
+		t.Errorf("repeated to ten: %v", tg)
+	}
+	if tg, in, err := MMFTargets(v, []string{"maybe", "purple"}); err != nil || in != 0 || tg[0] != 0 || tg[1] != 0 {
+		t.Errorf("all out of vocabulary: %v %d %v", tg, in, err)
+	}
+	if _, _, err := MMFTargets(v, make([]string, 11)); err == nil {
+		t.Error("11 answers accepted")
 	}
 }

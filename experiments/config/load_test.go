@@ -125,12 +125,11 @@ func TestListReplacementOverDefaults(t *testing.T) {
 	clearEnv(t)
 	dir := writeFiles(t, t.TempDir(), map[string]string{"u.yaml": `
 datasets: vqa2
-dataset_config: {vqa2: {questions: {train: [a.json]}}}
+dataset_config: {vqa2: {annotations: {train: [a.npy]}}}
 `})
 	c := mustLoad(t, LoadOptions{Config: filepath.Join(dir, "u.yaml")})
-	check(t, c, "dataset_config.vqa2.questions.train", []string{"a.json"})
-	check(t, c, "dataset_config.vqa2.questions.val",
-		[]string{"vqa2/defaults/questions/v2_OpenEnded_mscoco_val2014_questions.json"})
+	check(t, c, "dataset_config.vqa2.annotations.train", []string{"a.npy"})
+	check(t, c, "dataset_config.vqa2.annotations.val", []string{"vqa2/defaults/annotations/imdb_val2014.npy"})
 }
 
 func TestIncludeErrors(t *testing.T) {
@@ -562,9 +561,9 @@ func TestRunnerKeys(t *testing.T) {
 	}
 	perDataset := map[string][]string{
 		"vqa2": {"data_dir", "questions.train", "annotations.val", "features.test", "answer_vocab", "vocab_file",
-			"do_lower_case", "max_seq_length", "max_regions", "mask_probability"},
+			"tokenizer", "do_lower_case", "max_seq_length", "max_regions", "mask_probability"},
 		"masked_coco": {"data_dir", "annotations.train", "karpathy_splits.train", "features.val", "vocab_file",
-			"do_lower_case", "max_seq_length", "max_regions", "mask_probability", "false_caption_probability"},
+			"tokenizer", "do_lower_case", "max_seq_length", "max_regions", "mask_probability", "false_caption_probability"},
 		"synthetic_vqa": {"data_dir", "seed", "detector_seed", "num_images", "questions_per_image",
 			"min_objects", "max_objects", "feature_dim", "num_classes", "feature_noise",
 			"train_fraction", "val_fraction", "low_data_fraction",

@@ -35,7 +35,13 @@ func newTinyRunner(t *testing.T, yaml, dataDir, saveDir string, extra ...string)
 	} else {
 		over = append(over, "dataset_config.synthetic_captions.num_images=40")
 	}
-	cfg, err := config.Load(config.LoadOptions{Config: filepath.Join("..", "synthetic", yaml), Overrides: over})
+	return loadRunner(t, filepath.Join("..", "synthetic", yaml), over)
+}
+
+// loadRunner makes a runner of a config file with overrides, logging to the test and closed at its end.
+func loadRunner(t *testing.T, file string, overrides []string) *Runner {
+	t.Helper()
+	cfg, err := config.Load(config.LoadOptions{Config: file, Overrides: overrides})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,15 @@
-// Package jsonfile reads and writes whole JSON files with buffered I/O and errors that name the file.
+// Package jsonfile reads and writes whole JSON files with buffered I/O and errors that name the file; a path
+// ending in ".gz" is gzip-compressed.
 package jsonfile
 
 import (
 	"bufio"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 )
 
 // Read decodes the JSON document in path into v.
@@ -15,7 +19,16 @@ func Read(path string, v any) error {
 		return fmt.Errorf("reading %s: %w", path, err)
 	}
 	defer f.Close()
-	if err := json.NewDecoder(bufio.NewReaderSize(f, 1<<20)).Decode(v); err != nil {
+	var r io.Reader = bufio.NewReaderSize(f, 1<<20)
+	if strings.HasSuffix(path, ".gz") {
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", path, err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	if err := json.NewDecoder(r).Decode(v); err != nil {
 		return fmt.Errorf("reading %s: %w", path, err)
 	}
 	return nil
@@ -28,7 +41,16 @@ func Write(path string, v any) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
-	err = json.NewEncoder(w).Encode(v)
+	var out io.Writer = w
+	var zw *gzip.Writer
+	if strings.HasSuffix(path, ".gz") {
+		zw, _ = gzip.NewWriterLevel(w, gzip.BestCompression)
+		out = zw
+	}
+	err = json.NewEncoder(out).Encode(v)
+	if err == nil && zw != nil {
+		err = zw.Close()
+	}
 	if err == nil {
 		err = w.Flush()
 	}

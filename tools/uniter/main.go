@@ -4,6 +4,7 @@
 //	uniter forward --checkpoint model.pt --config config.json --inputs inputs.npz --out out.npz
 //	uniter bench --model base --batch 8 --text-len 60 --regions 36 --mode train
 //	uniter plot --run save/<experiment>-<timestamp>
+//	uniter eval-vqa --questions Q --annotations A --results R
 //
 // Each subcommand lives in its own file and registers itself in commands.
 package main

@@ -3,8 +3,10 @@
 package lmdbkv
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 
@@ -24,16 +26,24 @@ type Store struct {
 	closed bool
 }
 
-// Open opens the LMDB environment in dir read-only.
+// Open opens an LMDB environment read-only: a directory holding data.mdb, or the data file itself (what
+// Python's lmdb.open(path, subdir=False) writes, e.g. MMF's *.lmdb files).
 func Open(dir string) (*Store, error) {
-	if _, err := os.Stat(dir + "/data.mdb"); err != nil {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("opening LMDB %s: %w", dir, err)
+	}
+	flags := uint(lmdb.Readonly | lmdb.NoLock | lmdb.NoReadahead)
+	if !st.IsDir() {
+		flags |= lmdb.NoSubdir
+	} else if _, err := os.Stat(dir + "/data.mdb"); err != nil {
 		return nil, fmt.Errorf("opening LMDB %s: %w", dir, err)
 	}
 	env, err := lmdb.NewEnv()
 	if err != nil {
 		return nil, fmt.Errorf("opening LMDB %s: %w", dir, err)
 	}
-	if err := env.Open(dir, lmdb.Readonly|lmdb.NoLock|lmdb.NoReadahead, 0o644); err != nil {
+	if err := env.Open(dir, flags, 0o644); err != nil {
 		env.Close()
 		return nil, fmt.Errorf("opening LMDB %s: %w", dir, err)
 	}
@@ -47,6 +57,20 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("opening LMDB %s: %w", dir, err)
 	}
 	return s, nil
+}
+
+// IsLMDBFile reports whether the file at path starts like an LMDB data file (the meta page's magic 0xBEEFC0DE).
+func IsLMDBFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var b [20]byte
+	if _, err := io.ReadFull(f, b[:]); err != nil {
+		return false
+	}
+	return binary.LittleEndian.Uint32(b[16:]) == 0xBEEFC0DE
 }
 
 // Dir is the directory of the store.
