@@ -299,3 +299,70 @@ func orZeros(x, like *Node) *Node {
 	}
 	return x
 }
+
+// TestAdversarialFinetuningIsGenericOverTasks runs the same AFT function on NLVR2 paired-attn (two backbone rows
+// per example, 2-way logits) and SNLI-VE (3-way logits): the first step is the clean objective with KL 0, each
+// backbone row's δ is one normalised step long, the perturbed steps move the predictions, and the loss has
+// gradients for the task head.
+func TestAdversarialFinetuningIsGenericOverTasks(t *testing.T) {
+	cfg := testConfig()
+	cfg.HiddenDropoutProb, cfg.AttentionProbsDropoutProb, cfg.InitializerRange = 0, 0, 0.2
+	cfg.TypeVocabSize = NLVR2TypeVocabSize
+	tb := newTinyBatch(cfg, 17)
+	const lr = 0.3
+	ac := villaConfig(AdvText, AdvImage)
+	ac.AdvSteps, ac.AdvLRTxt, ac.AdvLRImg = 2, lr, lr
+	for _, name := range []string{"nlvr2", "ve"} {
+		store := newStore(19)
+		outs := call(t, store, func(scope *model.Scope, in []*Node) []*Node {
+			g := in[0].Graph()
+			store.SetTraining(g, true)
+			inputs := inputsOf(in)
+			var task AdversarialTask
+			var headKey string
+			if name == "nlvr2" {
+				inputs = gatherRows(inputs, Reshape(Const(g, []int32{0, 1, 2, 0}), 4, 1))
+				inputs.ImgTypeIDs = Const(g, [][]int32{{1, 1, 1, 1, 1}, {2, 2, 2, 2, 2}, {1, 1, 1, 1, 1}, {2, 2, 2, 2, 2}})
+				targets := Const(g, []int32{1, 0})
+				task = AdversarialTask{
+					Forward: func(x Inputs) *Node {
+						return NLVR2(scope, cfg, NLVR2PairedAttn, NLVR2Inputs{Inputs: x, Targets: targets}).Logits
+					},
+					Loss: func(logits *Node) *Node { return NLVR2Loss(logits, targets, nil) },
+				}
+				headKey = "attn_pool.fc.0.weight"
+			} else {
+				targets := Const(g, [][]float32{{0, 1, 0}, {1, 0, 0}, {0, 0, 1}})
+				task = AdversarialTask{
+					Forward: func(x Inputs) *Node {
+						return VisualEntailment(scope, cfg, VisualEntailmentInputs{Inputs: x, Targets: targets}).Logits
+					},
+					Loss: func(logits *Node) *Node { return VQALoss(logits, targets, nil) },
+				}
+				headKey = "vqa_output.3.weight"
+			}
+			aft := AdversarialFinetuning(scope, cfg, ac, inputs, task, nil)
+			clean := task.Loss(task.Forward(inputs))
+			headGrad := Gradient(aft.Loss, store.GetVariable(VariablePath(headKey)).NodeValue(g))[0]
+			return []*Node{aft.TaskLoss, clean, aft.KL, aft.TxtDelta, aft.ImgDelta, ReduceAllSum(Abs(headGrad))}
+		}, tb.args()...)
+		if outs[0][0] != outs[1][0] || outs[2][0] != 0 || !(outs[2][1] > 0) {
+			t.Errorf("%s: first-step task loss %g vs clean %g, KL %v (want equal, 0, then > 0)", name, outs[0][0], outs[1][0], outs[2])
+		}
+		rows := 3
+		if name == "nlvr2" {
+			rows = 4
+		}
+		for i, delta := range outs[3:5] {
+			size := len(delta) / rows
+			for r := range rows {
+				if n := norm2(delta[r*size : (r+1)*size]); math.Abs(n-lr) > 1e-5 {
+					t.Errorf("%s: δ %d row %d has norm %g, want %g", name, i, r, n, lr)
+				}
+			}
+		}
+		if !(outs[5][0] > 0) {
+			t.Errorf("%s: no gradient reaches the task head", name)
+		}
+	}
+}
