@@ -6,6 +6,7 @@ import (
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/uniter-go/uniter/data/torchckpt"
 )
 
 func TestNLVR2AndEntailmentLossesOnKnownValues(t *testing.T) {
@@ -248,4 +249,33 @@ func slices64f(x []float32) []float64 {
 		out[i] = float64(v)
 	}
 	return out
+}
+
+// TestNLVR2PairedAttnMatchesPyTorch checks the paired-attn head against PyTorch's nn.MultiheadAttention and ORIG's
+// AttentionPool and forward (testdata/fixtures/nlvr2-paired-attn/head.npz, written by
+// tools/reference/nlvr2_attn_ref.py), with nonzero biases and garbage states at padded positions.
+func TestNLVR2PairedAttnMatchesPyTorch(t *testing.T) {
+	sd, err := torchckpt.Read("../testdata/fixtures/nlvr2-paired-attn/head.npz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixture := sd.Tensors()
+	cfg := testConfig()
+	store := newStore(1)
+	rep, err := LoadWeights(store, cfg, fixture, HeadNLVR2PairedAttn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	headKeys, _ := ParameterShapes(cfg, HeadNLVR2PairedAttn)
+	backbone, _ := ParameterShapes(cfg)
+	if len(rep.Loaded) != len(headKeys)-len(backbone) {
+		t.Fatalf("loaded %d head tensors, want %d: %s", len(rep.Loaded), len(headKeys)-len(backbone), rep)
+	}
+	outs := call(t, store, func(scope *model.Scope, in []*Node) []*Node {
+		return []*Node{NLVR2PairedAttnHead(scope, cfg, in[0], in[1])}
+	}, fixture["seq"], fixture["attn_mask"])
+	want := sd["logits"].Data
+	if d := maxAbs(outs[0], want); d > 1e-5 {
+		t.Errorf("logits %v, PyTorch %v (max difference %g)", outs[0], want, d)
+	}
 }
