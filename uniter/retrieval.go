@@ -1,6 +1,8 @@
 package uniter
 
 import (
+	"fmt"
+
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint
@@ -93,6 +95,9 @@ type HardNegativeOutput struct {
 func ImageTextRetrievalHardNegatives(scope *model.Scope, cfg Config, rc RetrievalConfig, in HardNegativeInputs) HardNegativeOutput {
 	g := in.InputIDs.Graph()
 	p, k := in.PoolSize, rc.HardNegSize
+	if k < 1 || k >= p {
+		panic(fmt.Sprintf("uniter: hard_neg_size %d must be at least 1 and below the pool size %d", k, p))
+	}
 	store := scope.Store()
 	training := store.IsTraining(g)
 	store.SetTraining(g, false) // ORIG: self.eval() under torch.no_grad() for the pool's scores
