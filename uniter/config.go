@@ -1,7 +1,8 @@
 // Package uniter implements the UNITER model (Chen et al., ECCV 2020) as GoMLX graph code with the semantics of the
 // original implementation (ChenRocks/UNITER, "ORIG"): text and image embeddings, the post-LN BERT encoder, the
-// shared pooler, the VQA head and every pretraining head and loss (MLM, MRFR, MRC, MRC-kl, ITM and WRA through
-// IPOT optimal transport).
+// shared pooler, the VQA head, every pretraining head and loss (MLM, MRFR, MRC, MRC-kl, ITM and WRA through
+// IPOT optimal transport), the heads and losses of the other downstream tasks (image-text retrieval, NLVR2,
+// SNLI-VE, referring expressions) and VILLA's adversarial finetuning (Gan et al., NeurIPS 2020).
 //
 // Variables live in a model.Store under paths that spell the original PyTorch checkpoint keys, with "/" for ".":
 // "uniter.encoder.layer.3.attention.self.query.weight" is the variable "/uniter/encoder/layer/3/attention/self/query/weight".

@@ -51,9 +51,9 @@ func call(t *testing.T, store *model.Store, inputs map[string]any, fn func(scope
 	return res
 }
 
-// callOps runs fn once on operands (fed as the inputs x0, x1, …) and returns its outputs as flat float32 slices,
-// in order.
-func callOps(t *testing.T, store *model.Store, operands []*tensors.Tensor, fn func(scope *model.Scope, x []*Node) []*Node) [][]float32 {
+// callOps runs fn once on operands (tensors or Go slices, fed as the inputs x0, x1, …) and returns its outputs as
+// flat float32 slices, in order.
+func callOps(t *testing.T, store *model.Store, fn func(scope *model.Scope, x []*Node) []*Node, operands ...any) [][]float32 {
 	t.Helper()
 	in := map[string]any{}
 	for i, o := range operands {

@@ -18,6 +18,15 @@ type Inputs struct {
 	ImgMask  *Node // [B,Nr] float32, 1 = real region.
 	// MRMMask is optional: [B,Nr] float32, 1 = region masked for MRM (ORIG img_masks); it adds mask_embedding[1].
 	MRMMask *Node
+	// ImgTypeIDs is optional: [B,Nr] int32 token type of each region (ORIG img_type_ids; NLVR2 gives image k the
+	// type k+1). Nil means type 1 for every region.
+	ImgTypeIDs *Node
+	// TxtDelta is optional: [B,Lt,H] float32 added to the word embeddings before the position and token type
+	// embeddings and the LayerNorm (VILLA's adversarial perturbation of the text).
+	TxtDelta *Node
+	// ImgDelta is optional: [B,Nr,ImgDim] float32 added to the raw region features (after the MRM mask embedding,
+	// before img_linear; VILLA's adversarial perturbation of the image).
+	ImgDelta *Node
 }
 
 // Options selects the optional outputs of Backbone.
@@ -46,8 +55,8 @@ func (in Inputs) TextLen() int { return in.InputIDs.Shape().Dimensions[1] }
 
 // Backbone runs the UNITER embeddings, encoder and pooler (ORIG model/model.py UniterModel).
 func Backbone(scope *model.Scope, cfg Config, in Inputs, opts Options) *Output {
-	t := TextEmbeddings(scope, cfg, in.InputIDs)
-	v := ImageEmbeddings(scope, cfg, in.ImgFeat, in.ImgPos, in.MRMMask)
+	t := TextEmbeddings(scope, cfg, in)
+	v := ImageEmbeddings(scope, cfg, in)
 	x := Concatenate([]*Node{t, v}, 1)
 	mask := Concatenate([]*Node{in.TxtMask, in.ImgMask}, 1)
 	out := &Output{AttentionMask: mask}
@@ -76,8 +85,10 @@ func Backbone(scope *model.Scope, cfg Config, in Inputs, opts Options) *Output {
 	return out
 }
 
-// TextEmbeddings is ORIG's UniterTextEmbeddings: LN(word + position + token_type 0), then dropout.
-func TextEmbeddings(scope *model.Scope, cfg Config, inputIDs *Node) *Node {
+// TextEmbeddings is ORIG's UniterTextEmbeddings on in.InputIDs: LN(word (+ in.TxtDelta) + position + token_type 0),
+// then dropout.
+func TextEmbeddings(scope *model.Scope, cfg Config, in Inputs) *Node {
+	inputIDs := in.InputIDs
 	g := inputIDs.Graph()
 	lt := inputIDs.Shape().Dimensions[1]
 	if lt > cfg.MaxPositionEmbeddings {
@@ -87,21 +98,26 @@ func TextEmbeddings(scope *model.Scope, cfg Config, inputIDs *Node) *Node {
 	positions := param(scope, g, cfg, "uniter.embeddings.position_embeddings.weight", cfg.MaxPositionEmbeddings, cfg.HiddenSize)
 	types := tokenTypeTable(scope, g, cfg)
 	w := Gather(words, InsertAxes(ConvertDType(inputIDs, dtypes.Int32), -1)) // [B,Lt,H]
-	p := Slice(positions, AxisRange(0, lt))                                  // [Lt,H]
-	ty := Slice(types, AxisRange(0, 1))                                      // [1,H]
-	x := Add(Add(w, InsertAxes(p, 0)), InsertAxes(ty, 0))                    // [B,Lt,H]
+	if in.TxtDelta != nil {
+		w = Add(w, in.TxtDelta)
+	}
+	p := Slice(positions, AxisRange(0, lt))               // [Lt,H]
+	ty := Slice(types, AxisRange(0, 1))                   // [1,H]
+	x := Add(Add(w, InsertAxes(p, 0)), InsertAxes(ty, 0)) // [B,Lt,H]
 	x = layerNorm(scope, cfg, "uniter.embeddings.LayerNorm", x)
 	return dropout(scope, x, cfg.HiddenDropoutProb)
 }
 
 func tokenTypeTable(scope *model.Scope, g *Graph, cfg Config) *Node {
-	return param(scope, g, cfg, "uniter.embeddings.token_type_embeddings.weight", cfg.TypeVocabSize, cfg.HiddenSize)
+	return param(scope, g, cfg, tokenTypeKey, cfg.TypeVocabSize, cfg.HiddenSize)
 }
 
-// ImageEmbeddings is ORIG's UniterImageEmbeddings (model/model.py):
-// LN(LN_img(img_linear(feat + mask_emb[mrm])) + LN_pos(pos_linear(box7)) + token_type row 1), then dropout.
-// mrmMask may be nil (no region masked); mask_embedding row 0 is always treated as zero.
-func ImageEmbeddings(scope *model.Scope, cfg Config, imgFeat, imgPos, mrmMask *Node) *Node {
+// ImageEmbeddings is ORIG's UniterImageEmbeddings (model/model.py) on in.ImgFeat and in.ImgPos:
+// LN(LN_img(img_linear(feat + mask_emb[mrm] (+ in.ImgDelta))) + LN_pos(pos_linear(box7)) + token_type), then dropout.
+// in.MRMMask may be nil (no region masked); mask_embedding row 0 is always treated as zero. The token type is
+// row 1 of the table, or the row in.ImgTypeIDs names per region.
+func ImageEmbeddings(scope *model.Scope, cfg Config, in Inputs) *Node {
+	imgFeat, imgPos, mrmMask := in.ImgFeat, in.ImgPos, in.MRMMask
 	g := imgFeat.Graph()
 	if mrmMask != nil {
 		table := param(scope, g, cfg, maskEmbeddingKey, 2, cfg.ImgDim)
@@ -111,11 +127,20 @@ func ImageEmbeddings(scope *model.Scope, cfg Config, imgFeat, imgPos, mrmMask *N
 		row1 := Reshape(Slice(table, AxisRange(1, 2)), 1, 1, cfg.ImgDim)
 		imgFeat = Add(imgFeat, Add(Mul(m, row1), Mul(OneMinus(m), row0)))
 	}
+	if in.ImgDelta != nil {
+		imgFeat = Add(imgFeat, in.ImgDelta)
+	}
 	im := layerNorm(scope, cfg, "uniter.img_embeddings.img_layer_norm",
 		linear(scope, cfg, "uniter.img_embeddings.img_linear", imgFeat, cfg.HiddenSize))
 	pos := layerNorm(scope, cfg, "uniter.img_embeddings.pos_layer_norm",
 		linear(scope, cfg, "uniter.img_embeddings.pos_linear", imgPos, cfg.HiddenSize))
-	ty := Reshape(Slice(tokenTypeTable(scope, g, cfg), AxisRange(1, 2)), 1, 1, cfg.HiddenSize)
+	types := tokenTypeTable(scope, g, cfg)
+	var ty *Node
+	if in.ImgTypeIDs == nil {
+		ty = Reshape(Slice(types, AxisRange(1, 2)), 1, 1, cfg.HiddenSize)
+	} else {
+		ty = Gather(types, InsertAxes(ConvertDType(in.ImgTypeIDs, dtypes.Int32), -1)) // [B,Nr,H]
+	}
 	x := layerNorm(scope, cfg, "uniter.img_embeddings.LayerNorm", Add(Add(im, pos), ty))
 	return dropout(scope, x, cfg.HiddenDropoutProb)
 }
@@ -139,19 +164,28 @@ func encoderLayer(scope *model.Scope, cfg Config, l int, x, all, bias *Node) (ou
 // x [B,Lq,H] over the keys and values of all [B,L,H]: softmax(q kᵀ/√d + bias) v per head, with attention
 // dropout. It returns the merged context [B,Lq,H] and the probabilities [B,heads,Lq,L] taken before dropout.
 func selfAttention(scope *model.Scope, cfg Config, prefix string, x, all, bias *Node) (context, probs *Node) {
-	b, l := x.Shape().Dimensions[0], x.Shape().Dimensions[1]
+	q := linear(scope, cfg, prefix+".query", x, cfg.HiddenSize)
+	k := linear(scope, cfg, prefix+".key", all, cfg.HiddenSize)
+	v := linear(scope, cfg, prefix+".value", all, cfg.HiddenSize)
+	return multiHeadAttention(scope, cfg, q, k, v, bias)
+}
+
+// multiHeadAttention is softmax(q kᵀ/√d + bias) v per head, with attention dropout, for projected queries q [B,Lq,H]
+// and keys and values k, v [B,Lk,H]; bias is additive, [B,1,1,Lk]. It returns the merged context [B,Lq,H] and the
+// probabilities [B,heads,Lq,Lk] taken before dropout.
+func multiHeadAttention(scope *model.Scope, cfg Config, q, k, v, bias *Node) (context, probs *Node) {
+	b, l := q.Shape().Dimensions[0], q.Shape().Dimensions[1]
 	nh, dh := cfg.NumAttentionHeads, cfg.HeadDim()
 	heads := func(t *Node) *Node { // [B,L,H] → [B,nh,L,dh]
 		return TransposeAllAxes(Reshape(t, t.Shape().Dimensions[0], t.Shape().Dimensions[1], nh, dh), 0, 2, 1, 3)
 	}
 	// Scaling q rather than the scores is cheaper, and exact when √dh is a power of 2 (dh = 64 in base and large).
-	q := heads(MulScalar(linear(scope, cfg, prefix+".query", x, cfg.HiddenSize), 1/math.Sqrt(float64(dh))))
-	k := heads(linear(scope, cfg, prefix+".key", all, cfg.HiddenSize))
-	v := heads(linear(scope, cfg, prefix+".value", all, cfg.HiddenSize))
-	scores := ConvertDType(attentionScores(toCompute(scope, q), toCompute(scope, k)), x.DType())
+	qh := heads(MulScalar(q, 1/math.Sqrt(float64(dh))))
+	kh, vh := heads(k), heads(v)
+	scores := ConvertDType(attentionScores(toCompute(scope, qh), toCompute(scope, kh)), q.DType())
 	probs = softmax(Add(scores, bias))
 	dropped := toCompute(scope, dropout(scope, probs, cfg.AttentionProbsDropoutProb))
-	context = ConvertDType(TransposeAllAxes(attentionContext(dropped, toCompute(scope, v)), 0, 2, 1, 3), x.DType()) // [B,L,nh,dh]
+	context = ConvertDType(TransposeAllAxes(attentionContext(dropped, toCompute(scope, vh)), 0, 2, 1, 3), q.DType()) // [B,L,nh,dh]
 	return Reshape(context, b, l, cfg.HiddenSize), probs
 }
 

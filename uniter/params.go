@@ -34,6 +34,11 @@ func param(scope *model.Scope, g *Graph, cfg Config, key string, dims ...int) *N
 		init = initializer.Zero
 	case key == maskEmbeddingKey:
 		init = maskEmbeddingInit(scope, cfg)
+	case key == tokenTypeKey:
+		init = tokenTypeInit(scope, cfg)
+	case strings.HasSuffix(key, ".in_proj_weight"):
+		// ORIG model/attention.py MultiheadAttention: xavier_uniform_, which init_weights keeps (not an nn.Linear).
+		init = initializer.XavierUniformFn(scope)
 	default:
 		init = initializer.RandomNormalFn(scope, cfg.InitializerRange)
 	}
@@ -43,6 +48,7 @@ func param(scope *model.Scope, g *Graph, cfg Config, key string, dims ...int) *N
 // headLayerNormKeys are the LayerNorm weights of the heads whose ORIG names are positional (nn.Sequential).
 var headLayerNormKeys = map[string]bool{
 	"vqa_output.2.weight": true, "feat_regress.net.2.weight": true, "region_classifier.net.2.weight": true,
+	"re_output.2.weight": true,
 }
 
 func isHeadLayerNormWeight(key string) bool { return headLayerNormKeys[key] }
@@ -54,6 +60,23 @@ func maskEmbeddingInit(scope *model.Scope, cfg Config) model.VariableInitializer
 	normal := initializer.RandomNormalFn(scope, cfg.InitializerRange)
 	return func(g *Graph, shape shapes.Shape) *Node {
 		return Mul(normal(g, shape), rowZeroMask(g, shape.Dimensions[0], shape.Dimensions[1]))
+	}
+}
+
+const tokenTypeKey = "uniter.embeddings.token_type_embeddings.weight"
+
+// tokenTypeInit draws N(0, initializer_range) and copies row 1 into every further row, as ORIG's
+// init_type_embedding (model/nlvr2.py) does when it grows the table to 3 rows for NLVR2.
+func tokenTypeInit(scope *model.Scope, cfg Config) model.VariableInitializer {
+	normal := initializer.RandomNormalFn(scope, cfg.InitializerRange)
+	return func(g *Graph, shape shapes.Shape) *Node {
+		table := normal(g, shape)
+		rows := shape.Dimensions[0]
+		if rows <= 2 {
+			return table
+		}
+		row1 := BroadcastToDims(Slice(table, AxisRange(1, 2)), rows-2, shape.Dimensions[1])
+		return Concatenate([]*Node{Slice(table, AxisRange(0, 2)), row1}, 0)
 	}
 }
 

@@ -17,10 +17,23 @@ const (
 	HeadMLM  = "mlm"
 	HeadMRFR = "mrfr"
 	HeadMRC  = "mrc"
+
+	// Heads of the downstream tasks (ORIG model/itm.py, nlvr2.py, ve.py, re.py).
+	HeadRank            = "rank"              // image-text retrieval: rank_output
+	HeadNLVR2Paired     = "nlvr2_paired"      // NLVR2 paired: nlvr2_output Linear(2H,2)
+	HeadNLVR2Triplet    = "nlvr2_triplet"     // NLVR2 triplet: nlvr2_output Linear(H,2)
+	HeadNLVR2PairedAttn = "nlvr2_paired_attn" // NLVR2 paired-attn: attn1, attn2, fc, attn_pool, nlvr2_output
+	HeadVE              = "ve"                // SNLI-VE: vqa_output with 3 outputs
+	HeadRE              = "re"                // referring expressions: re_output Linear(H,1)
+	HeadREMLP           = "re_mlp"            // referring expressions, ORIG mlp=2: re_output Linear→GELU→LN→Linear
 )
 
 // AllHeads lists every head of the ORIG pretraining model plus the VQA head.
 var AllHeads = []string{HeadVQA, HeadITM, HeadMLM, HeadMRFR, HeadMRC}
+
+// DownstreamHeads lists the heads of the other finetuning tasks. Each model has at most one of them (HeadVE and
+// HeadVQA share their keys).
+var DownstreamHeads = []string{HeadRank, HeadNLVR2Paired, HeadNLVR2Triplet, HeadNLVR2PairedAttn, HeadVE, HeadRE, HeadREMLP}
 
 // ParameterShapes returns the ORIG checkpoint keys and shapes of the backbone plus the given heads. Tied weights
 // (the MLM decoder and the MRFR projection) are not listed twice: they are the word embeddings and img_linear.
@@ -71,8 +84,33 @@ func ParameterShapes(cfg Config, heads ...string) (map[string][]int, error) {
 			lin("region_classifier.net.0", h, h)
 			ln("region_classifier.net.2", h)
 			lin("region_classifier.net.3", cfg.ImgLabelDim, h)
+		case HeadRank:
+			lin(rankOutputKey, 1, h)
+		case HeadNLVR2Paired:
+			lin("nlvr2_output", 2, 2*h)
+		case HeadNLVR2Triplet:
+			lin("nlvr2_output", 2, h)
+		case HeadNLVR2PairedAttn:
+			for _, attn := range []string{"attn1", "attn2"} {
+				s[attn+".in_proj_weight"], s[attn+".in_proj_bias"] = []int{3 * h, h}, []int{3 * h}
+				lin(attn+".out_proj", h, h)
+			}
+			lin("fc.0", h, 2*h)
+			lin("attn_pool.fc.0", 1, h)
+			lin("nlvr2_output", 2, 2*h)
+		case HeadVE:
+			lin("vqa_output.0", 2*h, h)
+			ln("vqa_output.2", 2*h)
+			lin("vqa_output.3", VisualEntailmentClasses, 2*h)
+		case HeadRE:
+			lin("re_output", 1, h)
+		case HeadREMLP:
+			lin("re_output.0", h, h)
+			ln("re_output.2", h)
+			lin("re_output.3", 1, h)
 		default:
-			return nil, fmt.Errorf("unknown UNITER head %q (known: %s)", head, strings.Join(AllHeads, ", "))
+			return nil, fmt.Errorf("unknown UNITER head %q (known: %s)", head,
+				strings.Join(append(slices.Clone(AllHeads), DownstreamHeads...), ", "))
 		}
 	}
 	return s, nil
@@ -162,11 +200,15 @@ type LoadReport struct {
 	Missing    []string // Expected keys the checkpoint lacks (these variables keep their current/initial values).
 	Unexpected []string // Checkpoint keys that match no parameter of the model.
 	Tied       []string // Checkpoint keys that are second copies of a tied weight.
+	Derived    []string // ORIG keys set from other checkpoint tensors, as ORIG's finetuning scripts do (see deriveFinetuningWeights).
 }
 
 // String summarises the report in one line.
 func (r *LoadReport) String() string {
 	s := fmt.Sprintf("loaded %d tensors, %d tied copies, %d missing, %d unexpected", len(r.Loaded), len(r.Tied), len(r.Missing), len(r.Unexpected))
+	if len(r.Derived) > 0 {
+		s += "; derived: " + abbreviate(r.Derived)
+	}
 	if len(r.Missing) > 0 {
 		s += "; missing: " + abbreviate(r.Missing)
 	}
@@ -187,13 +229,17 @@ func abbreviate(keys []string) string {
 // into the store variables of a model with the given heads. Every tensor must have the shape the configuration
 // implies: a mismatch is an error naming the key, and nothing is loaded then. Tied copies must agree with the
 // tensor they duplicate. The report lists missing and unexpected keys; callers decide whether those are fatal.
+// A pretrained checkpoint loaded into a finetuning model gets the tensors ORIG derives at that point (the ranking
+// head from the ITM head, the 3-row token type table of NLVR2), listed in the report's Derived.
 func LoadWeights(store *model.Store, cfg Config, weights map[string]*tensors.Tensor, heads ...string) (*LoadReport, error) {
 	expected, err := ParameterShapes(cfg, heads...)
 	if err != nil {
 		return nil, err
 	}
-	all, _ := ParameterShapes(cfg, AllHeads...)
 	report := &LoadReport{}
+	if weights, report.Derived, err = deriveFinetuningWeights(weights, expected); err != nil {
+		return nil, err
+	}
 	chosen := map[string]*tensors.Tensor{}
 	source := map[string]string{}
 	for _, key := range slices.Sorted(maps.Keys(weights)) {
@@ -202,12 +248,8 @@ func LoadWeights(store *model.Store, cfg Config, weights map[string]*tensors.Ten
 		if canon == "" {
 			continue
 		}
-		dims, known := all[canon]
-		if !known {
-			report.Unexpected = append(report.Unexpected, key)
-			continue
-		}
-		if _, want := expected[canon]; !want {
+		dims, want := expected[canon]
+		if !want {
 			report.Unexpected = append(report.Unexpected, key)
 			continue
 		}
