@@ -30,6 +30,22 @@ func retrievalCaptions(n int, rng *rand.Rand, s *Scene) []string {
 // (ORIG itm_*.db: input_ids, img_fname, the raw caption; txt2img.json and img2txts.json) and one img_db of all
 // images. Caption k of image i has id i·100+k.
 func (w *taskWriter) writeRetrieval() error {
+	return w.writeSingleImageTask(
+		func(id int64, key, split string) (Scene, error) { return w.scene(id, key, split) },
+		func(id int64, s *Scene) []txtdb.Example {
+			var exs []txtdb.Example
+			for k, c := range retrievalCaptions(w.cfg.PerImage, w.stream(id, taskStreamText), s) {
+				exs = append(exs, txtdb.Example{ID: fmt.Sprint(id*captionIDStride + int64(k)), InputIDs: w.tok.Encode(c),
+					ImageFile: s.Key + ".npz", Raw: map[string]any{"raw": c}})
+			}
+			return exs
+		})
+}
+
+// writeSingleImageTask writes a task of one scene per example image (itr, ve): per split a txt_db of the records
+// of its scenes, and one img_db of every image, keyed FeatureKey(id) with ids counted across the splits.
+func (w *taskWriter) writeSingleImageTask(scene func(id int64, key, split string) (Scene, error),
+	records func(id int64, s *Scene) []txtdb.Example) error {
 	var (
 		scenes []Scene
 		feats  []*features.ImageFeatures
@@ -39,16 +55,13 @@ func (w *taskWriter) writeRetrieval() error {
 		var exs []txtdb.Example
 		for range sp.n {
 			id++
-			s, err := w.scene(id, FeatureKey(id), sp.name)
+			s, err := scene(id, FeatureKey(id), sp.name)
 			if err != nil {
 				return err
 			}
 			scenes = append(scenes, s)
 			feats = append(feats, w.det.regionFeatures(w.cfg.Scenes, w.stream(id, taskStreamFeatures), &s))
-			for k, c := range retrievalCaptions(w.cfg.PerImage, w.stream(id, taskStreamText), &s) {
-				exs = append(exs, txtdb.Example{ID: fmt.Sprint(id*captionIDStride + int64(k)), InputIDs: w.tok.Encode(c),
-					ImageFile: s.Key + ".npz", Raw: map[string]any{"raw": c}})
-			}
+			exs = append(exs, records(id, &s)...)
 		}
 		if err := w.writeTxtDB(sp.name, exs, nil); err != nil {
 			return err

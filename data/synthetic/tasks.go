@@ -220,6 +220,7 @@ const (
 	taskStreamScene = iota
 	taskStreamFeatures
 	taskStreamText
+	taskStreamMaterial
 	numTaskStreams
 )
 

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"github.com/uniter-go/uniter/data/features"
 	"github.com/uniter-go/uniter/data/txtdb"
 )
 
@@ -57,47 +56,34 @@ func veHypothesis(rng *rand.Rand, objs []Object, label int) string {
 // named by its colour and shape, is made of (veHypothesis). Its text is equally likely under every label, so only
 // the image tells (chance: 1/3): neutral if the object is small, else entailment or contradiction by its material.
 func (w *taskWriter) writeVE() error {
-	var (
-		scenes []Scene
-		feats  []*features.ImageFeatures
-		id     int64
-	)
-	for _, sp := range w.cfg.splitSizes() {
-		var exs []txtdb.Example
-		for range sp.n {
-			id++
-			key := FeatureKey(id)
-			s, _, err := w.sceneFor(id, []string{key}, sp.name, func(*rand.Rand) ([]string, func([]Scene) bool) {
+	return w.writeSingleImageTask(
+		func(id int64, key, split string) (Scene, error) {
+			s, _, err := w.sceneFor(id, []string{key}, split, func(*rand.Rand) ([]string, func([]Scene) bool) {
 				return nil, func(s []Scene) bool {
 					return len(uniqueObjects(s[0].Objects, Sizes[0])) > 0 && len(uniqueObjects(s[0].Objects, Sizes[1])) > 0
 				}
 			})
 			if err != nil {
-				return err
+				return Scene{}, err
 			}
-			scene := s[0]
+			rng := w.stream(id, taskStreamMaterial)
+			for i := range s[0].Objects {
+				s[0].Objects[i].Material = Materials[rng.IntN(len(Materials))]
+			}
+			return s[0], nil
+		},
+		func(id int64, s *Scene) []txtdb.Example {
 			rng := w.stream(id, taskStreamText)
-			for i := range scene.Objects {
-				scene.Objects[i].Material = Materials[rng.IntN(len(Materials))]
-			}
-			scenes = append(scenes, scene)
-			feats = append(feats, w.det.regionFeatures(w.cfg.Scenes, w.stream(id, taskStreamFeatures), &scene))
-			for k := range w.cfg.PerImage {
+			exs := make([]txtdb.Example, w.cfg.PerImage)
+			for k := range exs {
 				l := k % 3
-				text := veHypothesis(rng, scene.Objects, l)
-				exs = append(exs, txtdb.Example{ID: fmt.Sprintf("%s#%d", key, k), InputIDs: w.tok.Encode(text),
-					ImageFile: key + ".npz", Target: &txtdb.VQATarget{Labels: []int32{int32(l)}, Scores: []float32{1}},
-					Raw: map[string]any{"hypothesis": text, "gold_label": VELabels[l]}})
+				text := veHypothesis(rng, s.Objects, l)
+				exs[k] = txtdb.Example{ID: fmt.Sprintf("%s#%d", s.Key, k), InputIDs: w.tok.Encode(text),
+					ImageFile: s.Key + ".npz", Target: &txtdb.VQATarget{Labels: []int32{int32(l)}, Scores: []float32{1}},
+					Raw: map[string]any{"hypothesis": text, "gold_label": VELabels[l]}}
 			}
-		}
-		if err := w.writeTxtDB(sp.name, exs, nil); err != nil {
-			return err
-		}
-	}
-	if err := writeImgDB(w.layout.ImgDB(SplitTrain), feats); err != nil {
-		return err
-	}
-	return w.writeScenes(scenes)
+			return exs
+		})
 }
 
 // Bounds of the rejection sampling of a VE or NLVR2 example: scenes drawn for one draw of texts, then draws of
