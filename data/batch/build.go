@@ -81,18 +81,8 @@ func (b *Builder) Build(task Task, indices []int, rng *rand.Rand) (*Batch, error
 // alloc returns a zeroed batch with the fields task uses.
 func (b *Builder) alloc(task Task) *Batch {
 	c := b.cfg
-	B, Lt, Nr := c.BatchSize, c.TextLen, c.NumRegions
-	bt := &Batch{
-		Task: task, Size: B, TextLen: Lt, NumRegions: Nr, FeatDim: c.FeatDim,
-		InputIDs:   make([]int32, B*Lt),
-		TxtMask:    make([]float32, B*Lt),
-		ImgFeat:    make([]float32, B*Nr*c.FeatDim),
-		ImgPos:     make([]float32, B*Nr*posDim),
-		ImgMask:    make([]float32, B*Nr),
-		ImageIDs:   make([]string, B),
-		ExampleIDs: make([]string, B),
-		ExampleOK:  make([]bool, B),
-	}
+	B, Nr := c.BatchSize, c.NumRegions
+	bt := newRowBatch(task, Shape{Rows: B, TextLen: c.TextLen, NumRegions: Nr}, c.FeatDim)
 	switch task {
 	case TaskVQA, TaskVE:
 		bt.NumAnswers = c.NumAnswers

@@ -23,6 +23,7 @@ type RetrievalEval struct {
 	textLen, maxBox int
 	cachedKey       string
 	cached          *features.ImageFeatures
+	cachedPos       []float32 // cached.PositionFeatures()
 }
 
 // NewRetrievalEval prepares the enumeration of set's pairs; featDim is the size of the region features.
@@ -101,12 +102,12 @@ func (e *RetrievalEval) Fill(bt *Batch, first int) (int, error) {
 		}
 		i, j := (first+r)%nt, (first+r)/nt
 		ex := &e.set.Examples[i]
-		f, err := e.image(e.Images[j])
+		f, pos, err := e.image(e.Images[j])
 		if err != nil {
 			return 0, err
 		}
 		bt.putText(r, ex.InputIDs, e.tok)
-		if _, err := bt.putRegions(r, 0, 1, f); err != nil {
+		if _, err := bt.putRegionsAt(r, 0, 1, f, pos); err != nil {
 			return 0, fmt.Errorf("retrieval evaluation: image %s: %w", e.Images[j], err)
 		}
 		bt.PairTexts[r], bt.PairImages[r] = int32(i), int32(j)
@@ -115,15 +116,15 @@ func (e *RetrievalEval) Fill(bt *Batch, first int) (int, error) {
 	return n, nil
 }
 
-// image returns the features of an image, reading each image once while consecutive pairs share it.
-func (e *RetrievalEval) image(key string) (*features.ImageFeatures, error) {
-	if e.cached != nil && e.cachedKey == key {
-		return e.cached, nil
+// image returns the features of an image and their position features, reading each image once while
+// consecutive pairs share it.
+func (e *RetrievalEval) image(key string) (*features.ImageFeatures, []float32, error) {
+	if e.cached == nil || e.cachedKey != key {
+		f, err := e.set.Features(key)
+		if err != nil {
+			return nil, nil, fmt.Errorf("retrieval evaluation: %w", err)
+		}
+		e.cached, e.cachedKey, e.cachedPos = f, key, f.PositionFeatures()
 	}
-	f, err := e.set.Features(key)
-	if err != nil {
-		return nil, fmt.Errorf("retrieval evaluation: %w", err)
-	}
-	e.cached, e.cachedKey = f, key
-	return f, nil
+	return e.cached, e.cachedPos, nil
 }

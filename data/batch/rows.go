@@ -47,6 +47,11 @@ func (bt *Batch) putText(row int, pieces []int32, tok TokenIDs) int {
 // putRegions copies the regions of f into row from region slot offset on (as many as fit), marks them real and,
 // when the batch has ImgTypeIDs, gives them token type typeID. It returns how many it copied.
 func (bt *Batch) putRegions(row, offset int, typeID int32, f *features.ImageFeatures) (int, error) {
+	return bt.putRegionsAt(row, offset, typeID, f, nil)
+}
+
+// putRegionsAt is putRegions with f's position features pos (f.PositionFeatures()) given, or nil to compute them.
+func (bt *Batch) putRegionsAt(row, offset int, typeID int32, f *features.ImageFeatures, pos []float32) (int, error) {
 	D, Nr := bt.FeatDim, bt.NumRegions
 	switch {
 	case f.Dim != D:
@@ -56,10 +61,13 @@ func (bt *Batch) putRegions(row, offset int, typeID int32, f *features.ImageFeat
 	case f.Width <= 0 || f.Height <= 0:
 		return 0, fmt.Errorf("image size %d×%d", f.Width, f.Height)
 	}
+	if pos == nil {
+		pos = f.PositionFeatures()
+	}
 	nb := max(0, min(f.NumBoxes, Nr-offset))
 	at := row*Nr + offset
 	copy(bt.ImgFeat[at*D:], f.Features[:nb*D])
-	copy(bt.ImgPos[at*posDim:], f.PositionFeatures()[:nb*posDim])
+	copy(bt.ImgPos[at*posDim:], pos[:nb*posDim])
 	for r := at; r < at+nb; r++ {
 		bt.ImgMask[r] = 1
 		if bt.ImgTypeIDs != nil {
