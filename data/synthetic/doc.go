@@ -31,7 +31,8 @@
 // The downstream tasks of UNITER (WriteTask, EnsureTask, TaskLayout) are written in ORIG's preprocessed formats,
 // a txt_db per split and the img_dbs of the images, from the same scenes and detector:
 //
-//   - itr: image-text retrieval, PerImage captions per scene that name objects by attributes and relations.
+//   - itr: image-text retrieval, PerImage captions per scene that list its objects ("a small red cube, a blue
+//     sphere and a large gray cone.").
 //     Chance: recall@K = K/images for image retrieval, about captions-per-image·K/captions for text retrieval
 //     (R@1 0.5%, R@10 5% on a 200-image split).
 //   - nlvr2: statements about a pair of scenes ("the left image contains a red cube.", "there are more spheres in

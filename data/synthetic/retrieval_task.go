@@ -1,40 +1,44 @@
 package synthetic
 
 import (
-	"cmp"
 	"fmt"
 	"math/rand/v2"
-	"slices"
+	"strings"
 
 	"github.com/uniter-go/uniter/data/features"
 	"github.com/uniter-go/uniter/data/txtdb"
 )
 
-// retrievalTemplates are the caption templates (indices into captionTemplates) that name at least one object by
-// size, colour and shape or two by colour and shape, so that a caption singles out few images of a split.
-var retrievalTemplates = []int{0, 1, 2, 5, 6}
+// retrievalFrames are the sentence frames of the retrieval captions.
+var retrievalFrames = []string{"%s.", "there is %s.", "a scene with %s.", "%s on the floor."}
 
-// retrievalCaptions writes n captions of a scene, cycling through retrievalTemplates in a random order.
-func retrievalCaptions(n int, rng *rand.Rand, s *Scene) []string {
-	byX := slices.Clone(s.Objects)
-	slices.SortStableFunc(byX, func(p, q Object) int { return cmp.Compare(p.centerX(), q.centerX()) })
-	order := rng.Perm(len(retrievalTemplates))
-	out := make([]string, n)
-	for k := range out {
-		out[k] = captionTemplates[retrievalTemplates[order[k%len(order)]]](rng, byX)
+// retrievalCaption describes every object of a scene, in a random order, as "a [size] <color> <shape>" (with the
+// size half of the time), in a random frame: "a small red cube, a blue sphere and a large gray cone."
+func retrievalCaption(rng *rand.Rand, objs []Object) string {
+	parts := make([]string, len(objs))
+	for i, k := range rng.Perm(len(objs)) {
+		o := objs[k]
+		d := o.Color + " " + o.Shape
+		if rng.IntN(2) == 0 {
+			d = o.Size + " " + d
+		}
+		parts[i] = "a " + d
 	}
-	return out
+	list := strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+	return fmt.Sprintf(retrievalFrames[rng.IntN(len(retrievalFrames))], list)
 }
 
 // writeRetrieval writes the image-text retrieval dataset: per split a txt_db of PerImage captions per image
-// (ORIG itm_*.db: input_ids, img_fname, the raw caption; txt2img.json and img2txts.json) and one img_db of all
-// images. Caption k of image i has id i·100+k.
+// (retrievalCaption; ORIG itm_*.db: input_ids, img_fname, the raw caption; txt2img.json and img2txts.json) and one
+// img_db of all images. Caption k of image i has id i·100+k.
 func (w *taskWriter) writeRetrieval() error {
 	return w.writeSingleImageTask(
 		func(id int64, key, split string) (Scene, error) { return w.scene(id, key, split) },
 		func(id int64, s *Scene) []txtdb.Example {
 			var exs []txtdb.Example
-			for k, c := range retrievalCaptions(w.cfg.PerImage, w.stream(id, taskStreamText), s) {
+			rng := w.stream(id, taskStreamText)
+			for k := range w.cfg.PerImage {
+				c := retrievalCaption(rng, s.Objects)
 				exs = append(exs, txtdb.Example{ID: fmt.Sprint(id*captionIDStride + int64(k)), InputIDs: w.tok.Encode(c),
 					ImageFile: s.Key + ".npz", Raw: map[string]any{"raw": c}})
 			}

@@ -54,7 +54,8 @@ func DefaultTaskConfig(task string) TaskConfig {
 	c := TaskConfig{Task: task, Scenes: scenes, Train: 2000, Val: 200, Test: 200, Images: true}
 	switch task {
 	case TaskRetrieval:
-		c.PerImage = 5
+		// Captions list every object: at most 5 keep them under 30 word pieces.
+		c.PerImage, c.Scenes.MaxObjects = 5, 5
 	case TaskNLVR2:
 		c.Train, c.PerImage = 3000, 2
 	case TaskVE:
