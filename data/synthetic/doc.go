@@ -35,8 +35,8 @@
 //     sphere and a large gray cone.").
 //     Chance: recall@K = K/images for image retrieval, about captions-per-image·K/captions for text retrieval
 //     (R@1 0.5%, R@10 5% on a 200-image split).
-//   - nlvr2: statements about a pair of scenes ("the left image contains a red cube.", "there are more spheres in
-//     the left image than in the right image."), half true. Chance 1/2.
+//   - nlvr2: statements about a pair of scenes ("the left image contains a red cube.", "exactly one image contains
+//     a blue sphere.", also both and neither), half true. Chance 1/2.
 //   - ve: hypotheses "the <color> <shape> is made of <material>." about a scene's one object of that colour and
 //     shape; the detector shows the material of large objects only, so a small object's material is neutral.
 //     Balanced labels, chance 1/3.

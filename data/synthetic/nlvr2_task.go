@@ -18,45 +18,28 @@ type nlvr2Claim struct {
 	truth func(objs [2][]Object) bool
 }
 
-// newNLVR2Claim draws a statement: a template and attribute values uniform over the vocabulary.
+// newNLVR2Claim draws a statement about whether each image holds an object of a colour and shape (uniform over the
+// vocabulary): that the left or the right image does, both, exactly one, or neither.
 func newNLVR2Claim(cfg Config, rng *rand.Rand) nlvr2Claim {
 	shape, color := Shapes[rng.IntN(cfg.NumShapes)], Colors[rng.IntN(cfg.NumColors)]
-	isColorShape := func(p Object) bool { return p.Color == color && p.Shape == shape }
-	isShape := func(p Object) bool { return p.Shape == shape }
-	isColor := func(p Object) bool { return p.Color == color }
-	count := func(objs [2][]Object, k int, match func(Object) bool) int { return countMatching(objs[k], match) }
-	switch rng.IntN(6) {
-	case 0:
+	in := func(objs []Object) bool {
+		return countMatching(objs, func(p Object) bool { return p.Color == color && p.Shape == shape }) > 0
+	}
+	what := color + " " + shape
+	switch rng.IntN(5) {
+	case 0, 1:
 		k := rng.IntN(2)
-		return nlvr2Claim{fmt.Sprintf("the %s image contains a %s %s.", sides[k], color, shape),
-			func(objs [2][]Object) bool { return count(objs, k, isColorShape) > 0 }}
-	case 1:
-		if rng.IntN(2) == 0 {
-			return nlvr2Claim{fmt.Sprintf("both images contain a %s.", shape),
-				func(objs [2][]Object) bool { return count(objs, 0, isShape) > 0 && count(objs, 1, isShape) > 0 }}
-		}
-		return nlvr2Claim{fmt.Sprintf("both images contain a %s object.", color),
-			func(objs [2][]Object) bool { return count(objs, 0, isColor) > 0 && count(objs, 1, isColor) > 0 }}
+		return nlvr2Claim{fmt.Sprintf("the %s image contains a %s.", sides[k], what),
+			func(objs [2][]Object) bool { return in(objs[k]) }}
 	case 2:
-		return nlvr2Claim{fmt.Sprintf("exactly one image contains a %s %s.", color, shape),
-			func(objs [2][]Object) bool {
-				return (count(objs, 0, isColorShape) > 0) != (count(objs, 1, isColorShape) > 0)
-			}}
+		return nlvr2Claim{fmt.Sprintf("both images contain a %s.", what),
+			func(objs [2][]Object) bool { return in(objs[0]) && in(objs[1]) }}
 	case 3:
-		if rng.IntN(2) == 0 {
-			return nlvr2Claim{fmt.Sprintf("there are more %ss in the left image than in the right image.", shape),
-				func(objs [2][]Object) bool { return count(objs, 0, isShape) > count(objs, 1, isShape) }}
-		}
-		return nlvr2Claim{fmt.Sprintf("there are fewer %ss in the left image than in the right image.", shape),
-			func(objs [2][]Object) bool { return count(objs, 0, isShape) < count(objs, 1, isShape) }}
-	case 4:
-		k, n := rng.IntN(2), rng.IntN(3)
-		return nlvr2Claim{fmt.Sprintf("the %s image has exactly %s %s.", sides[k], numberWord(n), plural(color+" object", n)),
-			func(objs [2][]Object) bool { return count(objs, k, isColor) == n }}
+		return nlvr2Claim{fmt.Sprintf("exactly one image contains a %s.", what),
+			func(objs [2][]Object) bool { return in(objs[0]) != in(objs[1]) }}
 	default:
-		n := 1 + rng.IntN(4)
-		return nlvr2Claim{fmt.Sprintf("there are %s %s in total.", numberWord(n), plural(shape, n)),
-			func(objs [2][]Object) bool { return count(objs, 0, isShape)+count(objs, 1, isShape) == n }}
+		return nlvr2Claim{fmt.Sprintf("neither image contains a %s.", what),
+			func(objs [2][]Object) bool { return !in(objs[0]) && !in(objs[1]) }}
 	}
 }
 
