@@ -14,6 +14,14 @@ const (
 	TaskMRC   Task = "mrc"   // Masked region classification, hard labels.
 	TaskMRCKL Task = "mrckl" // Masked region classification, KL to the detector distribution.
 	TaskITM   Task = "itm"   // Image-text matching (+ WRA/OT when enabled); nothing masked.
+
+	// Downstream tasks (ORIG train_*.py).
+	TaskVE            Task = "ve"            // SNLI-VE: the VQA layout with 3 one-hot targets (contradiction, entailment, neutral).
+	TaskNLVR2Paired   Task = "nlvr2_paired"  // NLVR2, two rows per example (ORIG paired and paired-attn models).
+	TaskNLVR2Triplet  Task = "nlvr2_triplet" // NLVR2, one row per example holding both images' regions.
+	TaskRetrieval     Task = "itr"           // Image-text retrieval training: groups of rows, the positive pair first.
+	TaskRetrievalEval Task = "itr_eval"      // Image-text retrieval evaluation: image × text pairs to score.
+	TaskRE            Task = "re"            // Referring expressions: one score per region.
 )
 
 // Batch is one padded mini-batch in row-major host slices. The layout is UNITER's padded layout
@@ -51,9 +59,31 @@ type Batch struct {
 	// ITM: 1 = matched pair, 0 = image swapped for another one.
 	ITMTargets []int32 // [B]
 
+	// Token type of every region (ORIG img_type_ids), [B,Nr]; nil = type 1 everywhere (ORIG's default). NLVR2: 1 for
+	// the regions of the example's first image, 2 for those of its second (0 at padding).
+	ImgTypeIDs []int32
+
+	// Labels are class targets. NLVR2: one per example, [B/2] paired and [B] triplet, 1 = the statement is true
+	// (-1 unlabelled); RE: [B] index of the referred region among the row's regions (-1 unknown: detector regions).
+	Labels []int32
+
+	// Retrieval training: the rows form groups of GroupSize, the positive pair first, then its negatives (ORIG
+	// sample_size); the ranking loss compares each group's first score with the others.
+	GroupSize int
+	// Retrieval evaluation: [B] index of each row's text and image in the enumeration (-1 on padding rows).
+	PairTexts, PairImages []int32
+
+	// RE: ObjMask [B,Nr] is 1 where a region is no candidate (ORIG obj_masks: the padding), whose score the head sets
+	// to -1e4; RegionBoxes [B,Nr,4] every region's box and TargetBoxes [B,4] the referred object's box, COCO
+	// [x, y, w, h] in pixels of the image (ORIG obj_boxes and tgt_box, for the IoU ≥ 0.5 accuracy).
+	ObjMask     []float32
+	RegionBoxes []float32
+	TargetBoxes []float32
+
 	// Example bookkeeping (not fed to the model).
-	ImageIDs  []string // [B]
-	ExampleOK []bool   // [B] false for rows that only pad the last batch.
+	ImageIDs   []string // [B] the image of each row (NLVR2 triplet: the first image)
+	ExampleIDs []string // [B] the id of the example (question, caption, sentence) each row comes from; "" on padding
+	ExampleOK  []bool   // [B] false for rows that only pad the batch.
 }
 
 // NumGathered returns K, the number of gathered positions for MLM (text) or MRM (regions) tasks, else 0.

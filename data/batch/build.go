@@ -33,7 +33,7 @@ func NewBuilder(cfg Config, src dataset.Source) (*Builder, error) {
 // Build makes the batch of task from the examples at indices (at most BatchSize of them; the remaining rows are
 // padding with ExampleOK false). All randomness (MLM/MRM masks, ITM negatives) comes from rng, row by row.
 //
-// Per task: VQA fills Targets and QuestionIDs; MLM corrupts the text (MaskTokens) and lists the K selected
+// Per task: VQA and VE fill Targets and QuestionIDs; MLM corrupts the text (MaskTokens) and lists the K selected
 // positions; MRFR/MRC/MRC-kl mask regions (MaskRegions), zero their features and list the K masked regions with
 // their unmasked features (MRFR) or class distributions (MRC, MRC-kl); ITM swaps images (SampleITM) and sets
 // ITMTargets. K is rounded up to a multiple of Config.Bucket; padding entries have Valid 0. ImageIDs holds the
@@ -45,9 +45,9 @@ func (b *Builder) Build(task Task, indices []int, rng *rand.Rand) (*Batch, error
 		return nil, fmt.Errorf("building %s batch: %d examples for batch size %d", task, len(indices), cfg.BatchSize)
 	}
 	switch task {
-	case TaskVQA:
+	case TaskVQA, TaskVE:
 		if cfg.NumAnswers < 1 {
-			return nil, fmt.Errorf("building vqa batch: NumAnswers not set")
+			return nil, fmt.Errorf("building %s batch: NumAnswers not set", task)
 		}
 	case TaskMRC, TaskMRCKL:
 		if cfg.LabelDim < 1 {
@@ -81,19 +81,10 @@ func (b *Builder) Build(task Task, indices []int, rng *rand.Rand) (*Batch, error
 // alloc returns a zeroed batch with the fields task uses.
 func (b *Builder) alloc(task Task) *Batch {
 	c := b.cfg
-	B, Lt, Nr := c.BatchSize, c.TextLen, c.NumRegions
-	bt := &Batch{
-		Task: task, Size: B, TextLen: Lt, NumRegions: Nr, FeatDim: c.FeatDim,
-		InputIDs:  make([]int32, B*Lt),
-		TxtMask:   make([]float32, B*Lt),
-		ImgFeat:   make([]float32, B*Nr*c.FeatDim),
-		ImgPos:    make([]float32, B*Nr*posDim),
-		ImgMask:   make([]float32, B*Nr),
-		ImageIDs:  make([]string, B),
-		ExampleOK: make([]bool, B),
-	}
+	B, Nr := c.BatchSize, c.NumRegions
+	bt := newRowBatch(task, Shape{Rows: B, TextLen: c.TextLen, NumRegions: Nr}, c.FeatDim)
 	switch task {
-	case TaskVQA:
+	case TaskVQA, TaskVE:
 		bt.NumAnswers = c.NumAnswers
 		bt.Targets = make([]float32, B*c.NumAnswers)
 		bt.QuestionIDs = make([]int64, B)
@@ -148,17 +139,18 @@ func (b *Builder) fillRow(bt *Batch, g *gathered, row int, ex *dataset.Example, 
 		}
 	}
 	bt.ImageIDs[row] = key
+	bt.ExampleIDs[row] = ex.ID
 	f, err := b.src.Features(key)
 	if err != nil {
 		return err
 	}
-	nb, err := b.fillImage(bt, row, f)
+	nb, err := bt.putRegions(row, 0, 1, f)
 	if err != nil {
 		return fmt.Errorf("image %s: %w", key, err)
 	}
 
 	switch bt.Task {
-	case TaskVQA:
+	case TaskVQA, TaskVE:
 		bt.QuestionIDs[row] = ex.QuestionID
 		if ex.Targets != nil {
 			if len(ex.Targets) != c.NumAnswers {
@@ -170,28 +162,6 @@ func (b *Builder) fillRow(bt *Batch, g *gathered, row int, ex *dataset.Example, 
 		return b.maskImage(bt, g, row, f, nb, rng)
 	}
 	return nil
-}
-
-// fillImage copies the first NumRegions regions of f into row of bt and returns how many it copied.
-func (b *Builder) fillImage(bt *Batch, row int, f *features.ImageFeatures) (int, error) {
-	c := b.cfg
-	D, Nr := c.FeatDim, c.NumRegions
-	switch {
-	case f.Dim != D:
-		return 0, fmt.Errorf("feature size %d, want %d", f.Dim, D)
-	case f.NumBoxes < 0 || len(f.Features) < f.NumBoxes*f.Dim || len(f.Boxes) < f.NumBoxes*4:
-		return 0, fmt.Errorf("%d boxes but %d feature values and %d box coordinates", f.NumBoxes, len(f.Features), len(f.Boxes))
-	case f.Width <= 0 || f.Height <= 0:
-		return 0, fmt.Errorf("image size %d×%d", f.Width, f.Height)
-	}
-	nb := min(f.NumBoxes, Nr)
-	copy(bt.ImgFeat[row*Nr*D:], f.Features[:nb*D])
-	copy(bt.ImgPos[row*Nr*posDim:], f.PositionFeatures()[:nb*posDim])
-	mask := bt.ImgMask[row*Nr : row*Nr+nb]
-	for r := range mask {
-		mask[r] = 1
-	}
-	return nb, nil
 }
 
 // maskImage draws the MRM mask over the nb real regions of row, zeroes their features in bt and gathers their

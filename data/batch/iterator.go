@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"sync"
 )
 
@@ -62,45 +63,104 @@ func NewIterator(b *Builder, opts IterOptions) (*Iterator, error) {
 	case opts.Start.Epoch < 0 || opts.Start.Index < 0 || opts.Start.Index >= perEpoch:
 		return nil, fmt.Errorf("batch iterator: start %+v outside the %d batches of an epoch", opts.Start, perEpoch)
 	}
-	it := &Iterator{ch: make(chan item, opts.Prefetch), done: make(chan struct{}), state: opts.Start}
-	it.wg.Add(1)
-	go it.produce(b, opts, perEpoch)
-	return it, nil
-}
-
-// produce builds batches from opts.Start on and sends them until the last epoch ends, a build fails or the
-// iterator is closed.
-func (it *Iterator) produce(b *Builder, opts IterOptions, perEpoch int) {
-	defer it.wg.Done()
-	defer close(it.ch)
-	n, bs := b.src.Len(), b.cfg.BatchSize
-	for st := opts.Start; opts.Epochs == 0 || st.Epoch < opts.Epochs; st = (State{Epoch: st.Epoch + 1}) {
+	shape := Shape{Rows: bs, TextLen: b.cfg.TextLen, NumRegions: b.cfg.NumRegions}
+	plan := func(rng *rand.Rand) ([]Plan, error) {
 		order := make([]int, n)
 		for i := range order {
 			order[i] = i
 		}
 		if opts.Shuffle {
-			newRNG(opts.Seed, tagOrder, uint64(st.Epoch)).Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
+			rng.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
 		}
-		for ; st.Index < perEpoch; st.Index++ {
-			idx := order[st.Index*bs : min((st.Index+1)*bs, n)]
-			bt, err := b.Build(opts.Task, idx, newRNG(opts.Seed, tagBatch, uint64(st.Epoch), uint64(st.Index)))
+		plans := make([]Plan, perEpoch)
+		for i := range plans {
+			plans[i] = Plan{Indices: order[i*bs : min((i+1)*bs, n)], Shape: shape}
+		}
+		return plans, nil
+	}
+	build := func(p Plan, rng *rand.Rand) (*Batch, error) { return b.Build(opts.Task, p.Indices, rng) }
+	return startIterator(plan, build, PlanIterOptions{Seed: opts.Seed, Epochs: opts.Epochs, Prefetch: opts.Prefetch,
+		Start: opts.Start}), nil
+}
+
+// PlanFunc plans the batches of one epoch, drawing its randomness (example order, buckets) from rng.
+type PlanFunc func(rng *rand.Rand) ([]Plan, error)
+
+// BuildFunc builds one planned batch, drawing its samples (negatives, masks) from rng.
+type BuildFunc func(p Plan, rng *rand.Rand) (*Batch, error)
+
+// PlanIterOptions configures NewPlanIterator.
+type PlanIterOptions struct {
+	Seed     uint64 // fixes every epoch's plan and every batch's sampling
+	Epochs   int    // stop after this many epochs; 0 = endless
+	Prefetch int    // batches built ahead of Next; 0 = build while Next waits
+	Start    State  // where to start (the zero State = the beginning)
+}
+
+// NewPlanIterator starts an iterator over planned batches, e.g. TokenBucketConfig.Plan or FixedPlan with a task's
+// builder: epoch e is planned by plan with a generator seeded by (Seed, e), and its batch i is built by build with
+// a generator seeded by (Seed, e, i), so a run started from a State continues exactly. Call Close when done.
+func NewPlanIterator(plan PlanFunc, build BuildFunc, opts PlanIterOptions) (*Iterator, error) {
+	if opts.Prefetch < 0 || opts.Epochs < 0 || opts.Start.Epoch < 0 || opts.Start.Index < 0 {
+		return nil, fmt.Errorf("batch iterator: Prefetch %d, Epochs %d and start %+v must be ≥ 0", opts.Prefetch,
+			opts.Epochs, opts.Start)
+	}
+	plans, err := plan(newRNG(opts.Seed, tagOrder, uint64(opts.Start.Epoch)))
+	if err != nil {
+		return nil, fmt.Errorf("batch iterator: epoch %d: %w", opts.Start.Epoch, err)
+	}
+	if opts.Start.Index >= len(plans) {
+		return nil, fmt.Errorf("batch iterator: start %+v outside the %d batches of epoch %d", opts.Start, len(plans),
+			opts.Start.Epoch)
+	}
+	return startIterator(plan, build, opts), nil
+}
+
+// startIterator starts the producer goroutine.
+func startIterator(plan PlanFunc, build BuildFunc, opts PlanIterOptions) *Iterator {
+	it := &Iterator{ch: make(chan item, opts.Prefetch), done: make(chan struct{}), state: opts.Start}
+	it.wg.Add(1)
+	go it.produce(plan, build, opts)
+	return it
+}
+
+// produce builds batches from opts.Start on and sends them until the last epoch ends, a plan or a build fails or
+// the iterator is closed.
+func (it *Iterator) produce(plan PlanFunc, build BuildFunc, opts PlanIterOptions) {
+	defer it.wg.Done()
+	defer close(it.ch)
+	for st := opts.Start; opts.Epochs == 0 || st.Epoch < opts.Epochs; st = (State{Epoch: st.Epoch + 1}) {
+		plans, err := plan(newRNG(opts.Seed, tagOrder, uint64(st.Epoch)))
+		if err == nil && len(plans) == 0 {
+			err = fmt.Errorf("no batch planned")
+		}
+		if err != nil {
+			it.send(item{err: fmt.Errorf("epoch %d: %w", st.Epoch, err)})
+			return
+		}
+		for ; st.Index < len(plans); st.Index++ {
+			bt, err := build(plans[st.Index], newRNG(opts.Seed, tagBatch, uint64(st.Epoch), uint64(st.Index)))
 			if err != nil {
 				err = fmt.Errorf("epoch %d batch %d: %w", st.Epoch, st.Index, err)
 			}
 			next := State{Epoch: st.Epoch, Index: st.Index + 1}
-			if next.Index == perEpoch {
+			if next.Index == len(plans) {
 				next = State{Epoch: st.Epoch + 1}
 			}
-			select {
-			case it.ch <- item{batch: bt, next: next, err: err}:
-			case <-it.done:
-				return
-			}
-			if err != nil {
+			if !it.send(item{batch: bt, next: next, err: err}) || err != nil {
 				return
 			}
 		}
+	}
+}
+
+// send hands x to Next; it reports false when the iterator was closed first.
+func (it *Iterator) send(x item) bool {
+	select {
+	case it.ch <- x:
+		return true
+	case <-it.done:
+		return false
 	}
 }
 

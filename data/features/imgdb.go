@@ -291,25 +291,10 @@ func WriteImgDB(dir string, fs []*ImageFeatures, compressed bool) error {
 			return fmt.Errorf("reading %s: %w", nbbPath, err)
 		}
 	}
-	seen := map[string]bool{}
 	for _, f := range fs {
-		if err := f.validate(); err != nil {
-			return fmt.Errorf("writing img_db %s: %w", lmdbDir, err)
-		}
-		if seen[f.ImageID] {
-			return fmt.Errorf("writing img_db %s: image %q given twice", lmdbDir, f.ImageID)
-		}
-		seen[f.ImageID] = true
 		nbb[f.ImageID+".npz"] = f.NumBoxes
 	}
-	err := lmdbkv.Write(lmdbDir, len(fs), func(i int) (string, []byte, error) {
-		v, err := encodeImgDBValue(fs[i], compressed)
-		if err != nil {
-			return "", nil, fmt.Errorf("image %q: %w", fs[i].ImageID, err)
-		}
-		return fs[i].ImageID + ".npz", v, nil
-	})
-	if err != nil {
+	if err := writeImgDBLMDB(lmdbDir, fs, compressed); err != nil {
 		return err
 	}
 	b, err := json.Marshal(nbb)
@@ -320,6 +305,43 @@ func WriteImgDB(dir string, fs []*ImageFeatures, compressed bool) error {
 		return fmt.Errorf("writing %s: %w", nbbPath, err)
 	}
 	return nil
+}
+
+// WriteImgDBNumBB writes images as the img_db DetectFeatLmdb(dir, conf_th=-1, num_bb=numBB, compress=compressed)
+// opens: the LMDB dir/feat_numbb<numBB>[_compressed]/ without an nbb file (ORIG's RefCOCO features use
+// conf_th -1, num_bb 100). Every image keeps all its boxes, at most numBB. Values are as WriteImgDB writes them.
+func WriteImgDBNumBB(dir string, numBB int, fs []*ImageFeatures, compressed bool) error {
+	lmdbDir := filepath.Join(dir, fmt.Sprintf("feat_numbb%d", numBB))
+	if compressed {
+		lmdbDir += "_compressed"
+	}
+	for _, f := range fs {
+		if f.NumBoxes > numBB {
+			return fmt.Errorf("writing img_db %s: image %q has %d boxes, more than %d", lmdbDir, f.ImageID, f.NumBoxes, numBB)
+		}
+	}
+	return writeImgDBLMDB(lmdbDir, fs, compressed)
+}
+
+// writeImgDBLMDB writes the LMDB of an img_db: each image under "<ImageID>.npz".
+func writeImgDBLMDB(lmdbDir string, fs []*ImageFeatures, compressed bool) error {
+	seen := map[string]bool{}
+	for _, f := range fs {
+		if err := f.validate(); err != nil {
+			return fmt.Errorf("writing img_db %s: %w", lmdbDir, err)
+		}
+		if seen[f.ImageID] {
+			return fmt.Errorf("writing img_db %s: image %q given twice", lmdbDir, f.ImageID)
+		}
+		seen[f.ImageID] = true
+	}
+	return lmdbkv.Write(lmdbDir, len(fs), func(i int) (string, []byte, error) {
+		v, err := encodeImgDBValue(fs[i], compressed)
+		if err != nil {
+			return "", nil, fmt.Errorf("image %q: %w", fs[i].ImageID, err)
+		}
+		return fs[i].ImageID + ".npz", v, nil
+	})
 }
 
 // defaultNBBFile is the nbb file of ORIG's default thresholds.

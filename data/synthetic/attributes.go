@@ -11,6 +11,8 @@ var (
 	Colors = []string{"red", "blue", "green", "yellow", "gray", "purple", "brown", "cyan"}
 	// Sizes are the object sizes.
 	Sizes = []string{"small", "large"}
+	// Materials are the object materials of the SNLI-VE scenes.
+	Materials = []string{"metal", "rubber"}
 )
 
 // palette holds the RGB value each entry of Colors is drawn with.

@@ -27,4 +27,24 @@
 //	  images/<key>.png                                    the rendered scene
 //
 // Image ids run from 1 to NumImages; question k of image i has id i·1000+k and caption k id i·100+k.
+//
+// The downstream tasks of UNITER (WriteTask, EnsureTask, TaskLayout) are written in ORIG's preprocessed formats,
+// a txt_db per split and the img_dbs of the images, from the same scenes and detector:
+//
+//   - itr: image-text retrieval, PerImage captions per scene that list its objects ("a small red cube, a blue
+//     sphere and a large gray cone.").
+//     Chance: recall@K = K/images for image retrieval, about captions-per-image·K/captions for text retrieval
+//     (R@1 0.5%, R@10 5% on a 200-image split).
+//   - nlvr2: statements about a pair of scenes ("the left image contains a red cube.", "exactly one image contains
+//     a blue sphere.", also both and neither), half true. Chance 1/2.
+//   - ve: hypotheses "the <color> <shape> is made of <material>." about a scene's one object of that colour and
+//     shape; the detector shows the material of large objects only, so a small object's material is neutral.
+//     Balanced labels, chance 1/3.
+//   - refcoco: expressions that pick out one object ("the red cube", "the leftmost sphere", "the cone left of the
+//     blue cylinder"), with ground-truth regions (one per object) and detector regions (jittered object boxes
+//     and background proposals). Chance: 1/objects, about 0.19, with ground-truth regions; about 0.14 with
+//     detector regions (a region with IoU > 0.5 with the target, picked at random).
+//
+// NLVR2 and SNLI-VE texts are drawn so that each is equally likely under every label: a text-only model stays at
+// chance (measured by TestTextOnlyCeiling) and the images decide.
 package synthetic

@@ -22,7 +22,8 @@ var (
 	sizeRow       = colorRow + len(Colors)
 	boxRow        = sizeRow + len(Sizes)
 	backgroundRow = boxRow + 7
-	detectorRows  = backgroundRow + 1
+	materialRow   = backgroundRow + 1 // appended last, so the rows before it do not depend on it
+	detectorRows  = materialRow + len(Materials)
 )
 
 // backgroundNoise is the σ of the noise of background regions: they are mostly noise.
@@ -42,7 +43,9 @@ func newDetector(seed int64, dim int) *detector {
 }
 
 // regionFeatures builds the detections of a scene: the objects (in scene order) then the background regions.
-// An object's feature is ReLU((P[shape]+P[color]+P[size])/√3 + Σ_k pos_k·P[box_k] + σ·noise); a background
+// An object's feature is ReLU((P[shape]+P[color]+P[size])/√3 + Σ_k pos_k·P[box_k] + σ·noise), and a large object
+// with a material has (P[shape]+P[color]+P[size]+P[material])/2 in place of the first term (the material of small
+// objects cannot be told); a background
 // region's is ReLU(P[background] + Σ_k pos_k·P[box_k] + backgroundNoise·noise). Class distributions peak on
 // classID(shape, color) (objects) or backgroundClassID.
 func (d *detector) regionFeatures(cfg Config, rng *rand.Rand, s *Scene) *features.ImageFeatures {
@@ -64,17 +67,19 @@ func (d *detector) regionFeatures(cfg Config, rng *rand.Rand, s *Scene) *feature
 		f.ClassProbs = make([]float32, n*cfg.NumClasses)
 	}
 	pre := make([]float64, d.dim)
-	invSqrt3 := 1 / math.Sqrt(3)
 	for r := range n {
 		var attrs []int
-		scale, noise, class := invSqrt3, cfg.FeatureNoise, backgroundClassID
+		scale, noise, class := 1.0, cfg.FeatureNoise, backgroundClassID
 		if r < len(s.Objects) {
 			o := s.Objects[r]
 			shape, colorIdx := indexOf(Shapes, o.Shape), indexOf(Colors, o.Color)
 			attrs = []int{shape, colorRow + colorIdx, sizeRow + indexOf(Sizes, o.Size)}
-			class = classID(shape, colorIdx)
+			if m := indexOf(Materials, o.Material); m >= 0 && o.Size == Sizes[len(Sizes)-1] {
+				attrs = append(attrs, materialRow+m)
+			}
+			scale, class = 1/math.Sqrt(float64(len(attrs))), classID(shape, colorIdx)
 		} else {
-			attrs, scale, noise = []int{backgroundRow}, 1, backgroundNoise
+			attrs, noise = []int{backgroundRow}, backgroundNoise
 		}
 		for j := range pre {
 			pre[j] = 0

@@ -8,10 +8,13 @@ import (
 // Object is one object of a scene. Box is in pixels, [x1, y1, x2, y2) with integer corners: the object is drawn
 // inside it and it is the object's detector box.
 type Object struct {
-	Shape string     `json:"shape"`
-	Color string     `json:"color"`
-	Size  string     `json:"size"`
-	Box   [4]float32 `json:"box"`
+	Shape string `json:"shape"`
+	Color string `json:"color"`
+	Size  string `json:"size"`
+	// Material is "metal" or "rubber" in the SNLI-VE scenes, "" elsewhere; the detector shows it for large objects
+	// only.
+	Material string     `json:"material,omitempty"`
+	Box      [4]float32 `json:"box"`
 }
 
 // Scene is one synthetic image: its objects and the boxes of its background regions.

@@ -166,18 +166,21 @@ func (ds *Dataset) writeFeatures(path, format string) error {
 }
 
 // writeImages renders every scene to images/<key>.png.
-func (ds *Dataset) writeImages(l Layout) error {
+func (ds *Dataset) writeImages(l Layout) error { return writePNGs(ds.Scenes, l.Image) }
+
+// writePNGs renders every scene to path(key).
+func writePNGs(scenes []Scene, path func(key string) string) error {
 	enc := png.Encoder{CompressionLevel: png.BestSpeed}
 	var buf bytes.Buffer
-	for i := range ds.Scenes {
-		s := &ds.Scenes[i]
+	for i := range scenes {
+		s := &scenes[i]
 		buf.Reset()
-		path := l.Image(s.Key)
+		p := path(s.Key)
 		if err := enc.Encode(&buf, render(s)); err != nil {
-			return fmt.Errorf("writing %s: %w", path, err)
+			return fmt.Errorf("writing %s: %w", p, err)
 		}
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			return fmt.Errorf("writing %s: %w", path, err)
+		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("writing %s: %w", p, err)
 		}
 	}
 	return nil
@@ -204,16 +207,24 @@ func EnsureDataset(dir string, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	l := Layout{Dir: dir}
-	have, err := os.ReadFile(l.Config())
+	return ensureDir(dir, want, func(tmp string) error {
+		ds, err := Generate(cfg)
+		if err != nil {
+			return err
+		}
+		return ds.Write(tmp, cfg.FeatureFormat)
+	})
+}
+
+// ensureDir makes dir hold what write writes, unless its config.json already reads want: write fills a temporary
+// sibling directory (ending with config.json = want), which then replaces dir.
+func ensureDir(dir string, want []byte, write func(tmp string) error) error {
+	configPath := filepath.Join(dir, "config.json")
+	have, err := os.ReadFile(configPath)
 	if err == nil && bytes.Equal(have, want) {
 		return nil
 	}
 	if err := checkReplaceable(dir, have, err); err != nil {
-		return err
-	}
-	ds, err := Generate(cfg)
-	if err != nil {
 		return err
 	}
 	parent := filepath.Dir(filepath.Clean(dir))
@@ -224,7 +235,7 @@ func EnsureDataset(dir string, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("generating %s: %w", dir, err)
 	}
-	if err := ds.Write(tmp, cfg.FeatureFormat); err != nil {
+	if err := write(tmp); err != nil {
 		os.RemoveAll(tmp)
 		return err
 	}
