@@ -109,31 +109,42 @@ type NLVR2Inputs struct {
 	Inputs
 	Targets *Node // [B] int32, 1 = the statement is true.
 	Weights *Node // [B] float32, 1 = real example; nil = all real.
+	// Options are the backbone's; PooledOnly is ignored by the paired-attn head, which reads every position.
+	Options Options
 }
 
 // NLVR2Output is what NLVR2 computes.
 type NLVR2Output struct {
-	Logits *Node // [B,2]
-	Loss   *Node // scalar cross entropy
+	Backbone *Output
+	Logits   *Node // [B,2]
+	Loss     *Node // scalar cross entropy; nil without Targets
 }
 
 // NLVR2 is ORIG's NLVR2 objective for a variant (NLVR2Paired, NLVR2Triplet or NLVR2PairedAttn): the backbone on
-// the inputs, the variant's head and the cross entropy.
+// the inputs, the variant's head and the cross entropy. The paired and triplet heads read the pooled output only:
+// Options.PooledOnly gives the same result faster.
 func NLVR2(scope *model.Scope, cfg Config, variant string, in NLVR2Inputs) NLVR2Output {
-	var logits *Node
+	var res NLVR2Output
 	switch variant {
 	case NLVR2Paired:
-		logits = NLVR2PairedHead(scope, cfg, Backbone(scope, cfg, in.Inputs, Options{PooledOnly: true}).Pooled)
+		res.Backbone = Backbone(scope, cfg, in.Inputs, in.Options)
+		res.Logits = NLVR2PairedHead(scope, cfg, res.Backbone.Pooled)
 	case NLVR2Triplet:
-		logits = NLVR2TripletHead(scope, cfg, Backbone(scope, cfg, in.Inputs, Options{PooledOnly: true}).Pooled)
+		res.Backbone = Backbone(scope, cfg, in.Inputs, in.Options)
+		res.Logits = NLVR2TripletHead(scope, cfg, res.Backbone.Pooled)
 	case NLVR2PairedAttn:
-		out := Backbone(scope, cfg, in.Inputs, Options{})
-		logits = NLVR2PairedAttnHead(scope, cfg, out.Sequence, out.AttentionMask)
+		opts := in.Options
+		opts.PooledOnly = false
+		res.Backbone = Backbone(scope, cfg, in.Inputs, opts)
+		res.Logits = NLVR2PairedAttnHead(scope, cfg, res.Backbone.Sequence, res.Backbone.AttentionMask)
 	default:
 		_, err := NLVR2Head(variant)
 		panic(err)
 	}
-	return NLVR2Output{Logits: logits, Loss: NLVR2Loss(logits, in.Targets, in.Weights)}
+	if in.Targets != nil {
+		res.Loss = NLVR2Loss(res.Logits, in.Targets, in.Weights)
+	}
+	return res
 }
 
 // relu is max(x, 0).
