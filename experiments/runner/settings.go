@@ -73,7 +73,7 @@ type ModelConfig struct {
 	// Adversarial holds VILLA's adversarial finetuning settings under the keys of its config/train-*-adv.json;
 	// with adv_training the tasks that have it (VQA, NLVR2, SNLI-VE) train with uniter.AdversarialFinetuning.
 	Adversarial uniter.AdversarialConfig `json:"adversarial"`
-	Compat struct {
+	Compat      struct {
 		MMF bool `json:"mmf"`
 	} `json:"compat"`
 	// MMF's sub-configurations, accepted so that MMF's YAML files load; vocab_size takes

@@ -120,8 +120,10 @@ func newNLVR2Task(env taskEnv) (*task, error) {
 	t.adversarial = func(scope *model.Scope, cfg uniter.Config, in named.Nodes) (uniter.Inputs, uniter.AdversarialTask, *Node) {
 		x := named.Bind[uniter.NLVR2Inputs](in)
 		return x.Inputs, uniter.AdversarialTask{
-			Forward: func(p uniter.Inputs) *Node { return forward(scope, cfg, uniter.NLVR2Inputs{Inputs: p}, uniter.Options{}).Logits },
-			Loss:    func(logits *Node) *Node { return uniter.NLVR2Loss(logits, x.Targets, x.Weights) },
+			Forward: func(p uniter.Inputs) *Node {
+				return forward(scope, cfg, uniter.NLVR2Inputs{Inputs: p}, uniter.Options{}).Logits
+			},
+			Loss: func(logits *Node) *Node { return uniter.NLVR2Loss(logits, x.Targets, x.Weights) },
 		}, x.Weights
 	}
 	return t, nil
