@@ -75,8 +75,8 @@ func (r *Runner) examplesOf(t *task, split string) (*examples, error) {
 func (r *Runner) planned(t *task) bool { return t.examples != nil || r.s.batching.Tokens > 0 }
 
 // shapeBuckets returns the padded extents planned batches may have: training.batching's, else powers of two up
-// to the largest row.
-func (r *Runner) shapeBuckets(ex *examples) batch.ShapeBuckets {
+// to the largest row. The largest bucket must hold the largest row.
+func (r *Runner) shapeBuckets(ex *examples) (batch.ShapeBuckets, error) {
 	sb := batch.ShapeBuckets{Text: r.s.batching.TextBuckets, Regions: r.s.batching.RegionBuckets}
 	if len(sb.Text) == 0 {
 		sb.Text = batch.PowerOfTwoBuckets(8, ex.maxText)
@@ -84,7 +84,18 @@ func (r *Runner) shapeBuckets(ex *examples) batch.ShapeBuckets {
 	if len(sb.Regions) == 0 {
 		sb.Regions = batch.PowerOfTwoBuckets(8, ex.maxRegions)
 	}
-	return sb
+	for _, c := range []struct {
+		key      string
+		buckets  []int
+		max      int
+		maxOfRow string
+	}{{"text_buckets", sb.Text, ex.maxText, "text length"}, {"region_buckets", sb.Regions, ex.maxRegions, "region count"}} {
+		if c.buckets[len(c.buckets)-1] < c.max {
+			return sb, fmt.Errorf("config key training.batching.%s: %v, but a row of dataset %s may have a %s of %d; add a bucket of at least %d",
+				c.key, c.buckets, r.data.Name, c.maxOfRow, c.max, c.max)
+		}
+	}
+	return sb, nil
 }
 
 // iterator returns the batches of task t (the i-th task) on a split: endless and shuffled for training, from
@@ -115,7 +126,10 @@ func (r *Runner) iterator(t *task, i int, split string, train bool, start batch.
 	if err != nil {
 		return nil, err
 	}
-	buckets := r.shapeBuckets(ex)
+	buckets, err := r.shapeBuckets(ex)
+	if err != nil {
+		return nil, err
+	}
 	var plan batch.PlanFunc
 	if tokens := r.batchTokens(train); tokens > 0 {
 		tb := batch.TokenBucketConfig{BatchTokens: tokens, BucketSize: s.batching.BucketSize, SizeMultiple: s.batching.SizeMultiple,

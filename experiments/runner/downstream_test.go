@@ -17,14 +17,19 @@ import (
 	"github.com/uniter-go/uniter/data/metrics"
 )
 
-// newDownstreamRunner loads experiments/<task>/synthetic.yaml with the tiny model and a synthetic task of 24
-// scenes (or pairs) for training and 6 for val and test, plus extra overrides.
-func newDownstreamRunner(t *testing.T, task, dataDir, saveDir string, extra ...string) *Runner {
-	t.Helper()
+// downstreamOverrides shrink experiments/<task>/synthetic.yaml to the tiny model and a synthetic task of 24 scenes
+// (or pairs) for training and 6 for val and test, plus extra.
+func downstreamOverrides(task, dataDir, saveDir string, extra ...string) []string {
 	ds := "dataset_config.synthetic_" + task
 	over := append(tinyOverrides(dataDir, saveDir), ds+".train=24", ds+".val=6", ds+".test=6", ds+".images=false",
 		"training.max_updates=4", "training.evaluation_interval=2", "training.checkpoint_interval=2")
-	return loadRunner(t, filepath.Join("..", task, "synthetic.yaml"), append(over, extra...))
+	return append(over, extra...)
+}
+
+// newDownstreamRunner loads experiments/<task>/synthetic.yaml with downstreamOverrides.
+func newDownstreamRunner(t *testing.T, task, dataDir, saveDir string, extra ...string) *Runner {
+	t.Helper()
+	return loadRunner(t, filepath.Join("..", task, "synthetic.yaml"), downstreamOverrides(task, dataDir, saveDir, extra...))
 }
 
 // readResultsJSON reads a predictions file written as one JSON object.
