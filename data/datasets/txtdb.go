@@ -1,14 +1,8 @@
 package datasets
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/uniter-go/uniter/data/features"
 	"github.com/uniter-go/uniter/data/synthetic"
@@ -161,19 +155,11 @@ func openSyntheticTask(name, kind, task string, req Request, dst any, c *synthet
 	if err := d.loadTokenizer(c.common); err != nil {
 		return nil, err
 	}
-	b, _ := json.Marshal(c.TaskConfig)
-	sum := sha256.Sum256(b)
-	l := synthetic.TaskLayout{Dir: filepath.Join(c.DataDir, "synthetic-"+task+"-"+hex.EncodeToString(sum[:6])), Task: task}
+	l := synthetic.TaskLayout{Dir: cacheDir(c.DataDir, "synthetic-"+task, c.TaskConfig), Task: task}
 	if err := synthetic.EnsureTask(l.Dir, c.TaskConfig); err != nil {
 		return nil, fmt.Errorf("dataset %s: %w", name, err)
 	}
-	d.imagePath = func(key string) string {
-		p := l.Image(key)
-		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
-			return ""
-		}
-		return p
-	}
+	d.imagePath = existingFile(l.Image)
 	splits := map[string]txtDBSplit{}
 	for _, split := range req.Splits {
 		f := txtDBSplit{TxtDB: l.TxtDB(split), ImgDB: l.ImgDB(split), MaxTextLen: -1}

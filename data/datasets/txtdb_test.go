@@ -180,17 +180,6 @@ func TestTxtDBDatasetErrorsNameTheKey(t *testing.T) {
 			return m
 		}(), []string{"dataset_config.test.scenes.feature_dim", "64", "16"}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			d, err := Open(tc.dataset, request(t, tc.section, SplitVal))
-			if err == nil {
-				d.Close()
-				t.Fatal("no error")
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { wantOpenError(t, tc.dataset, request(t, tc.section, SplitVal), tc.want...) })
 	}
 }

@@ -62,15 +62,9 @@ func newVETask(env taskEnv) (*task, error) {
 		}
 		return rs
 	}}
-	t.adversarial = func(scope *model.Scope, cfg uniter.Config, in named.Nodes) (uniter.Inputs, uniter.AdversarialTask, *Node) {
-		x := named.Bind[uniter.VisualEntailmentInputs](in)
-		return x.Inputs, uniter.AdversarialTask{
-			Forward: func(p uniter.Inputs) *Node {
-				return uniter.VisualEntailment(scope, cfg, uniter.VisualEntailmentInputs{Inputs: p, Options: uniter.Options{PooledOnly: true}}).Logits
-			},
-			Loss: func(logits *Node) *Node { return uniter.VQALoss(logits, x.Targets, x.Weights) },
-		}, x.Weights
-	}
+	t.adversarial = softTargetAdversarial(func(scope *model.Scope, cfg uniter.Config, in uniter.Inputs) *Node {
+		return uniter.VisualEntailment(scope, cfg, uniter.VisualEntailmentInputs{Inputs: in, Options: uniter.Options{PooledOnly: true}}).Logits
+	})
 	return t, nil
 }
 

@@ -72,16 +72,23 @@ func newVQATask(env taskEnv) (*task, error) {
 	// The official VQA accuracy of the predicted answer is its soft score in the targets.
 	t.score = targetScore
 	t.predictions = answers(env.data.Answers)
-	t.adversarial = func(scope *model.Scope, cfg uniter.Config, in named.Nodes) (uniter.Inputs, uniter.AdversarialTask, *Node) {
+	t.adversarial = softTargetAdversarial(func(scope *model.Scope, cfg uniter.Config, in uniter.Inputs) *Node {
+		return uniter.VQA(scope, cfg, uniter.VQAInputs{Inputs: in, Options: uniter.Options{PooledOnly: true}}).Logits
+	})
+	return t, nil
+}
+
+// softTargetAdversarial returns the adversarial hook (task.adversarial) of the tasks whose inputs are those of
+// VQAInputs and whose loss is VQALoss (VQA, SNLI-VE), with logits computing the task's logits on backbone inputs.
+func softTargetAdversarial(logits func(scope *model.Scope, cfg uniter.Config, in uniter.Inputs) *Node) func(
+	scope *model.Scope, cfg uniter.Config, in named.Nodes) (uniter.Inputs, uniter.AdversarialTask, *Node) {
+	return func(scope *model.Scope, cfg uniter.Config, in named.Nodes) (uniter.Inputs, uniter.AdversarialTask, *Node) {
 		x := named.Bind[uniter.VQAInputs](in)
 		return x.Inputs, uniter.AdversarialTask{
-			Forward: func(p uniter.Inputs) *Node {
-				return uniter.VQA(scope, cfg, uniter.VQAInputs{Inputs: p, Options: uniter.Options{PooledOnly: true}}).Logits
-			},
-			Loss: func(logits *Node) *Node { return uniter.VQALoss(logits, x.Targets, x.Weights) },
+			Forward: func(p uniter.Inputs) *Node { return logits(scope, cfg, p) },
+			Loss:    func(l *Node) *Node { return uniter.VQALoss(l, x.Targets, x.Weights) },
 		}, x.Weights
 	}
-	return t, nil
 }
 
 // targetScore is the score of the tasks with soft-score targets (VQA, SNLI-VE): the target score of each real
