@@ -10,6 +10,8 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/uniter-go/uniter/uniter/named"
 )
 
 func TestPerturbationStepOnKnownValues(t *testing.T) {
@@ -120,7 +122,12 @@ func newAFTFixture() *aftFixture {
 	return f
 }
 
-func (f *aftFixture) args() []any { return append(f.tb.args(), f.targets) }
+// inputs returns the batch and the VQA targets as the named inputs of VQAInputs, plus extra.
+func (f *aftFixture) inputs(extra map[string]any) map[string]any {
+	in := f.tb.inputs(extra)
+	in["Targets"] = f.targets
+	return in
+}
 
 // task is the VQA objective as VILLA's train_vqa_adv.py trains it.
 func (f *aftFixture) task(scope *model.Scope, targets *Node) AdversarialTask {
@@ -147,17 +154,19 @@ func TestAdversarialFirstStepIsCleanAndStepLength(t *testing.T) {
 	for _, maxNorm := range []float64{0, 0.02} {
 		ac := villaConfig(AdvText)
 		ac.AdvSteps, ac.AdvLRTxt, ac.AdvMaxNorm = 2, lr, maxNorm
-		outs := callOps(t, store, func(scope *model.Scope, in []*Node) []*Node {
-			inputs, task := inputsOf(in[:5]), f.task(scope, in[5])
-			aft := AdversarialFinetuning(scope, f.cfg, ac, inputs, task, nil)
+		outs := call(t, store, f.inputs(nil), func(scope *model.Scope, in named.Nodes) named.Nodes {
+			x := named.Bind[VQAInputs](in)
+			task := f.task(scope, x.Targets)
+			aft := AdversarialFinetuning(scope, f.cfg, ac, x.Inputs, task, nil)
 			// The reference direction: ∂(task loss)/∂δ at δ = 0 (the KL term has zero gradient there).
 			zero := ZerosLike(aft.TxtDelta)
-			perturbed := inputs
+			perturbed := x.Inputs
 			perturbed.TxtDelta = zero
 			grad := Gradient(task.Loss(task.Forward(perturbed)), zero)[0]
-			return []*Node{aft.TaskLoss, task.Loss(task.Forward(inputs)), aft.KL, aft.TxtDelta, grad}
-		}, f.args()...)
-		taskLoss, clean, kl, delta, grad := outs[0][0], outs[1][0], outs[2], outs[3], outs[4]
+			return named.Nodes{"task_loss": aft.TaskLoss, "clean": task.Loss(task.Forward(x.Inputs)), "kl": aft.KL,
+				"delta": aft.TxtDelta, "grad": grad}
+		})
+		taskLoss, clean, kl, delta, grad := outs["task_loss"][0], outs["clean"][0], outs["kl"], outs["delta"], outs["grad"]
 		if taskLoss != clean || kl[0] != 0 {
 			t.Errorf("ε=%g: first step task loss %g vs clean %g, KL %g (want equal and 0)", maxNorm, taskLoss, clean, kl[0])
 		}
@@ -207,38 +216,32 @@ func TestAdversarialGradientsMatchFiniteDifferences(t *testing.T) {
 		ac := villaConfig(modality...)
 		ac.AdvSteps, ac.AdvMaxNorm = 2, 0.04
 		// Pass 1: the AFT loss, its gradients, and the perturbation δ₁ it used in its second step.
-		exec, err := model.NewExec(testBackend(t), store, func(scope *model.Scope, in []*Node) []*Node {
-			aft := AdversarialFinetuning(scope, f.cfg, ac, inputsOf(in[:5]), f.task(scope, in[5]), nil)
-			outs := []*Node{aft.Loss, orZeros(aft.TxtDelta, aft.Loss), orZeros(aft.ImgDelta, aft.Loss)}
-			for _, k := range keys {
-				outs = append(outs, Gradient(aft.Loss, store.GetVariable(VariablePath(k)).NodeValue(aft.Loss.Graph()))[0])
+		outs := call(t, store, f.inputs(nil), func(scope *model.Scope, in named.Nodes) named.Nodes {
+			x := named.Bind[VQAInputs](in)
+			aft := AdversarialFinetuning(scope, f.cfg, ac, x.Inputs, f.task(scope, x.Targets), nil)
+			out := named.Nodes{"loss": aft.Loss}
+			if aft.TxtDelta != nil {
+				out["TxtDelta1"] = aft.TxtDelta
 			}
-			return outs
+			if aft.ImgDelta != nil {
+				out["ImgDelta1"] = aft.ImgDelta
+			}
+			for _, k := range keys {
+				out[k] = Gradient(aft.Loss, store.GetVariable(VariablePath(k)).NodeValue(aft.Loss.Graph()))[0]
+			}
+			return out
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		outs, err := exec.Call(f.args()...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		txtDelta, imgDelta := outs[1], outs[2]
 		// VILLA's objective with δ₀ = 0 and δ₁ fixed, written out.
-		reference, err := model.NewExec(testBackend(t), store, func(scope *model.Scope, in []*Node) []*Node {
-			store.SetTraining(in[0].Graph(), true) // variables as parameters (no dropout in this model)
-			inputs, task := inputsOf(in[:5]), f.task(scope, in[5])
-			clean := task.Forward(inputs)
+		reference, err := named.NewExec(testBackend(t), store, func(scope *model.Scope, in named.Nodes) named.Nodes {
+			x := named.Bind[villaReferenceInputs](in)
+			store.SetTraining(x.InputIDs.Graph(), true) // variables as parameters (no dropout in this model)
+			task := f.task(scope, x.Targets)
+			clean := task.Forward(x.Inputs)
 			term := func(txt, img *Node) *Node {
-				p := inputs
+				p := x.Inputs
 				p.TxtDelta, p.ImgDelta = txt, img
 				logits := task.Forward(p)
 				return Add(task.Loss(logits), MulScalar(SymmetricKLDivergence(clean, logits, nil), ac.AdvKLWeight))
-			}
-			given := func(x *Node) *Node { // a scalar stands for "not perturbed"
-				if x.Rank() == 0 {
-					return nil
-				}
-				return x
 			}
 			zero := func(x *Node) *Node {
 				if x == nil {
@@ -246,7 +249,7 @@ func TestAdversarialGradientsMatchFiniteDifferences(t *testing.T) {
 				}
 				return ZerosLike(x)
 			}
-			txt1, img1 := given(in[6]), given(in[7])
+			txt1, img1 := x.TxtDelta1, x.ImgDelta1
 			txt0, img0 := zero(txt1), zero(img1)
 			var loss *Node
 			if ac.perturbs(AdvAlter) {
@@ -254,26 +257,32 @@ func TestAdversarialGradientsMatchFiniteDifferences(t *testing.T) {
 			} else {
 				loss = DivScalar(Add(term(txt0, img0), term(txt1, img1)), 2)
 			}
-			return []*Node{loss}
+			return named.Nodes{"loss": loss}
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		refArgs := append(f.args(), txtDelta, imgDelta)
+		refInputs := f.inputs(nil)
+		for _, name := range []string{"TxtDelta1", "ImgDelta1"} {
+			if d, ok := outs[name]; ok {
+				refInputs[name] = tensors.FromFlatDataAndDimensions(d, f.deltaDims(name)...)
+			}
+		}
+		feedRef := feed(t, refInputs)
 		refLoss := func() float64 {
-			o, err := reference.Call(refArgs...)
+			o, err := reference.Call(feedRef)
 			if err != nil {
 				t.Fatal(err)
 			}
-			return float64(tensors.MustCopyFlatData[float32](o[0])[0])
+			return float64(tensors.MustCopyFlatData[float32](o["loss"])[0])
 		}
-		if got, want := float64(tensors.MustCopyFlatData[float32](outs[0])[0]), refLoss(); math.Abs(got-want) > 1e-5*math.Max(1, want) {
+		if got, want := float64(outs["loss"][0]), refLoss(); math.Abs(got-want) > 1e-5*math.Max(1, want) {
 			t.Errorf("%v: AFT loss %g, VILLA's objective written out %g", modality, got, want)
 		}
-		for ki, k := range keys {
+		for _, k := range keys {
 			v := store.GetVariable(VariablePath(k))
 			orig := tensors.MustCopyFlatData[float32](v.MustValue())
-			grad := tensors.MustCopyFlatData[float32](outs[3+ki])
+			grad := outs[k]
 			for _, idx := range []int{3, len(orig) / 3, len(orig) - 5} {
 				const eps = 5e-3
 				at := func(delta float32) float64 {
@@ -292,12 +301,20 @@ func TestAdversarialGradientsMatchFiniteDifferences(t *testing.T) {
 	}
 }
 
-// orZeros returns x, or a scalar 0 of like's dtype when x is nil.
-func orZeros(x, like *Node) *Node {
-	if x == nil {
-		return ScalarZero(like.Graph(), like.DType())
+// villaReferenceInputs are the inputs of VILLA's objective written out: the VQA batch and the perturbations δ₁ of
+// the second step (nil when the modality is not perturbed).
+type villaReferenceInputs struct {
+	VQAInputs
+	TxtDelta1, ImgDelta1 *Node
+}
+
+// deltaDims returns the shape of the perturbation output name (TxtDelta1 or ImgDelta1).
+func (f *aftFixture) deltaDims(name string) []int {
+	b, lt, nr := len(f.tb.ids), len(f.tb.ids[0]), len(f.tb.feat[0])
+	if name == "TxtDelta1" {
+		return []int{b, lt, f.cfg.HiddenSize}
 	}
-	return x
+	return []int{b, nr, f.cfg.ImgDim}
 }
 
 // TestAdversarialFinetuningIsGenericOverTasks runs the same AFT function on NLVR2 paired-attn (two backbone rows
@@ -314,10 +331,10 @@ func TestAdversarialFinetuningIsGenericOverTasks(t *testing.T) {
 	ac.AdvSteps, ac.AdvLRTxt, ac.AdvLRImg = 2, lr, lr
 	for _, name := range []string{"nlvr2", "ve"} {
 		store := newStore(19)
-		outs := callOps(t, store, func(scope *model.Scope, in []*Node) []*Node {
-			g := in[0].Graph()
+		outs := call(t, store, tb.inputs(nil), func(scope *model.Scope, in named.Nodes) named.Nodes {
+			inputs := named.Bind[Inputs](in)
+			g := inputs.InputIDs.Graph()
 			store.SetTraining(g, true)
-			inputs := inputsOf(in)
 			var task AdversarialTask
 			var headKey string
 			if name == "nlvr2" {
@@ -344,24 +361,26 @@ func TestAdversarialFinetuningIsGenericOverTasks(t *testing.T) {
 			aft := AdversarialFinetuning(scope, cfg, ac, inputs, task, nil)
 			clean := task.Loss(task.Forward(inputs))
 			headGrad := Gradient(aft.Loss, store.GetVariable(VariablePath(headKey)).NodeValue(g))[0]
-			return []*Node{aft.TaskLoss, clean, aft.KL, aft.TxtDelta, aft.ImgDelta, ReduceAllSum(Abs(headGrad))}
-		}, tb.args()...)
-		if outs[0][0] != outs[1][0] || outs[2][0] != 0 || !(outs[2][1] > 0) {
-			t.Errorf("%s: first-step task loss %g vs clean %g, KL %v (want equal, 0, then > 0)", name, outs[0][0], outs[1][0], outs[2])
+			return named.Nodes{"task_loss": aft.TaskLoss, "clean": clean, "kl": aft.KL, "txt_delta": aft.TxtDelta,
+				"img_delta": aft.ImgDelta, "head_grad": ReduceAllSum(Abs(headGrad))}
+		})
+		if kl := outs["kl"]; outs["task_loss"][0] != outs["clean"][0] || kl[0] != 0 || !(kl[1] > 0) {
+			t.Errorf("%s: first-step task loss %g vs clean %g, KL %v (want equal, 0, then > 0)", name, outs["task_loss"][0], outs["clean"][0], kl)
 		}
 		rows := 3
 		if name == "nlvr2" {
 			rows = 4
 		}
-		for i, delta := range outs[3:5] {
+		for _, which := range []string{"txt_delta", "img_delta"} {
+			delta := outs[which]
 			size := len(delta) / rows
 			for r := range rows {
 				if n := norm2(delta[r*size : (r+1)*size]); math.Abs(n-lr) > 1e-5 {
-					t.Errorf("%s: δ %d row %d has norm %g, want %g", name, i, r, n, lr)
+					t.Errorf("%s: %s row %d has norm %g, want %g", name, which, r, n, lr)
 				}
 			}
 		}
-		if !(outs[5][0] > 0) {
+		if !(outs["head_grad"][0] > 0) {
 			t.Errorf("%s: no gradient reaches the task head", name)
 		}
 	}

@@ -21,17 +21,24 @@ type VisualEntailmentInputs struct {
 	Inputs
 	Targets *Node // [B,3] float32 label scores: the one-hot label (ORIG VeDataset reuses VqaDataset's targets).
 	Weights *Node // [B] float32, 1 = real example; nil = all real.
+	Options Options
 }
 
 // VisualEntailmentOutput is what VisualEntailment computes.
 type VisualEntailmentOutput struct {
-	Logits *Node // [B,3]
-	Loss   *Node // scalar
+	Backbone *Output
+	Logits   *Node // [B,3]
+	Loss     *Node // scalar; nil without Targets
 }
 
 // VisualEntailment is ORIG's SNLI-VE objective (train_ve.py): the 3-way head on the pooled output and VQALoss,
-// binary cross entropy summed over the 3 classes and averaged over the batch ("instance-level bce").
+// binary cross entropy summed over the 3 classes and averaged over the batch ("instance-level bce"). The head
+// reads the pooled output only: Options.PooledOnly gives the same result faster.
 func VisualEntailment(scope *model.Scope, cfg Config, in VisualEntailmentInputs) VisualEntailmentOutput {
-	logits := VisualEntailmentHead(scope, cfg, Backbone(scope, cfg, in.Inputs, Options{PooledOnly: true}).Pooled)
-	return VisualEntailmentOutput{Logits: logits, Loss: VQALoss(logits, in.Targets, in.Weights)}
+	out := Backbone(scope, cfg, in.Inputs, in.Options)
+	res := VisualEntailmentOutput{Backbone: out, Logits: VisualEntailmentHead(scope, cfg, out.Pooled)}
+	if in.Targets != nil {
+		res.Loss = VQALoss(res.Logits, in.Targets, in.Weights)
+	}
+	return res
 }

@@ -11,6 +11,8 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/uniter-go/uniter/uniter/named"
 )
 
 // randomCheckpoint returns tensors with random values for the ORIG keys of the backbone and heads.
@@ -72,12 +74,12 @@ func TestPretrainedCheckpointInitialisesFinetuningHeads(t *testing.T) {
 	}
 	// The derived head scores as the ITM head's "matched" logit.
 	tb := newTinyBatch(cfg, 2)
-	outs := callOps(t, store, func(scope *model.Scope, in []*Node) []*Node {
-		pooled := Backbone(scope, cfg, inputsOf(in), Options{}).Pooled
+	outs := call(t, store, tb.inputs(nil), func(scope *model.Scope, in named.Nodes) named.Nodes {
+		pooled := Backbone(scope, cfg, named.Bind[Inputs](in), Options{}).Pooled
 		itm := ImageTextMatchingHead(scope, cfg, pooled)
-		return []*Node{RankingHead(scope, cfg, pooled), Squeeze(Slice(itm, AxisRange(), AxisRange(1, 2)), 1)}
-	}, tb.args()...)
-	if d := maxAbs(outs[0], outs[1]); d > 1e-6 {
+		return named.Nodes{"rank": RankingHead(scope, cfg, pooled), "itm": Squeeze(Slice(itm, AxisRange(), AxisRange(1, 2)), 1)}
+	})
+	if d := maxAbs(outs["rank"], outs["itm"]); d > 1e-6 {
 		t.Errorf("rank scores differ from the ITM matched logits by %g", d)
 	}
 
@@ -164,12 +166,12 @@ func TestDownstreamHeadsMatchParameterShapes(t *testing.T) {
 		cfg.TypeVocabSize = tc.types
 		store := newStore(8)
 		tb := newTinyBatch(cfg, 8)
-		callOps(t, store, func(scope *model.Scope, in []*Node) []*Node {
-			x := inputsOf(in)
+		call(t, store, tb.inputs(nil), func(scope *model.Scope, in named.Nodes) named.Nodes {
+			x := named.Bind[Inputs](in)
 			x.MRMMask = ZerosLike(x.ImgMask) // creates mask_embedding, which ParameterShapes lists
-			tc.build(scope, cfg, x, in[0].Graph())
-			return []*Node{in[1]}
-		}, tb.args()...)
+			tc.build(scope, cfg, x, x.InputIDs.Graph())
+			return named.Nodes{"mask": x.TxtMask}
+		})
 		want, err := ParameterShapes(cfg, tc.head)
 		if err != nil {
 			t.Fatal(err)

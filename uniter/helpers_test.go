@@ -34,13 +34,7 @@ func call(t *testing.T, store *model.Store, inputs map[string]any, fn func(scope
 	if err != nil {
 		t.Fatal(err)
 	}
-	feed := named.Tensors{}
-	for name, v := range inputs {
-		if feed[name], err = tensors.FromAnyValue(v); err != nil {
-			t.Fatalf("input %s: %v", name, err)
-		}
-	}
-	outs, err := exec.Call(feed)
+	outs, err := exec.Call(feed(t, inputs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,6 +43,19 @@ func call(t *testing.T, store *model.Store, inputs map[string]any, fn func(scope
 		res[name] = tensors.MustCopyFlatData[float32](o)
 	}
 	return res
+}
+
+// feed converts inputs (Go slices or tensors, by name) to tensors.
+func feed(t *testing.T, inputs map[string]any) named.Tensors {
+	t.Helper()
+	out := make(named.Tensors, len(inputs))
+	for name, v := range inputs {
+		var err error
+		if out[name], err = tensors.FromAnyValue(v); err != nil {
+			t.Fatalf("input %s: %v", name, err)
+		}
+	}
+	return out
 }
 
 // callOps runs fn once on operands (tensors or Go slices, fed as the inputs x0, x1, …) and returns its outputs as

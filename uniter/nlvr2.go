@@ -2,7 +2,6 @@ package uniter
 
 import (
 	"fmt"
-	"math"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint
 	"github.com/gomlx/gomlx/ml/model"
@@ -70,7 +69,8 @@ func NLVR2PairedAttnHead(scope *model.Scope, cfg Config, seq, mask *Node) *Node 
 // crossAttention is ORIG's MultiheadAttention "prefix" (model/attention.py, PyTorch's nn.MultiheadAttention) with
 // queries from query [B,Lq,H] and keys and values from kv [B,Lk,H]: in_proj_weight [3H,H] and in_proj_bias [3H]
 // hold the query, key and value projections stacked, out_proj maps the merged heads. Keys where keyMask [B,Lk] is
-// 0 get −∞ scores (key_padding_mask). Output [B,Lq,H].
+// 0 get a score of −10³⁰: PyTorch's key_padding_mask gives −∞, which yields the same weights wherever a row has a
+// real key, and NaN on a padding row of a batch, which has none (this gives it finite values). Output [B,Lq,H].
 func crossAttention(scope *model.Scope, cfg Config, prefix string, query, kv, keyMask *Node) *Node {
 	g := query.Graph()
 	h := cfg.HiddenSize
@@ -79,11 +79,14 @@ func crossAttention(scope *model.Scope, cfg Config, prefix string, query, kv, ke
 	project := func(x *Node, i int) *Node {
 		return linearWith(scope, x, Slice(w, AxisRange(i*h, (i+1)*h)), Slice(b, AxisRange(i*h, (i+1)*h)))
 	}
-	negInf := Scalar(g, query.DType(), math.Inf(-1))
-	bias := Where(GreaterThan(keyMask, ZerosLike(keyMask)), ZerosLike(keyMask), BroadcastToShape(negInf, keyMask.Shape()))
+	masked := Scalar(g, query.DType(), maskedKeyScore)
+	bias := Where(GreaterThan(keyMask, ZerosLike(keyMask)), ZerosLike(keyMask), BroadcastToShape(masked, keyMask.Shape()))
 	context, _ := multiHeadAttention(scope, cfg, project(query, 0), project(kv, 1), project(kv, 2), InsertAxes(bias, 1, 1))
 	return linear(scope, cfg, prefix+".out_proj", context, h)
 }
+
+// maskedKeyScore is the attention score crossAttention gives a padded key.
+const maskedKeyScore = -1e30
 
 // attentionPool is ORIG's AttentionPool "attn_pool" on x [B,L,H] with mask [B,L] (1 = real): weights
 // softmax(ReLU(Linear(H,1)(x)) − 10⁴·padding) over L, with attention dropout, and the weighted sum of x, [B,H].
@@ -109,31 +112,42 @@ type NLVR2Inputs struct {
 	Inputs
 	Targets *Node // [B] int32, 1 = the statement is true.
 	Weights *Node // [B] float32, 1 = real example; nil = all real.
+	// Options are the backbone's; PooledOnly is ignored by the paired-attn head, which reads every position.
+	Options Options
 }
 
 // NLVR2Output is what NLVR2 computes.
 type NLVR2Output struct {
-	Logits *Node // [B,2]
-	Loss   *Node // scalar cross entropy
+	Backbone *Output
+	Logits   *Node // [B,2]
+	Loss     *Node // scalar cross entropy; nil without Targets
 }
 
 // NLVR2 is ORIG's NLVR2 objective for a variant (NLVR2Paired, NLVR2Triplet or NLVR2PairedAttn): the backbone on
-// the inputs, the variant's head and the cross entropy.
+// the inputs, the variant's head and the cross entropy. The paired and triplet heads read the pooled output only:
+// Options.PooledOnly gives the same result faster.
 func NLVR2(scope *model.Scope, cfg Config, variant string, in NLVR2Inputs) NLVR2Output {
-	var logits *Node
+	var res NLVR2Output
 	switch variant {
 	case NLVR2Paired:
-		logits = NLVR2PairedHead(scope, cfg, Backbone(scope, cfg, in.Inputs, Options{PooledOnly: true}).Pooled)
+		res.Backbone = Backbone(scope, cfg, in.Inputs, in.Options)
+		res.Logits = NLVR2PairedHead(scope, cfg, res.Backbone.Pooled)
 	case NLVR2Triplet:
-		logits = NLVR2TripletHead(scope, cfg, Backbone(scope, cfg, in.Inputs, Options{PooledOnly: true}).Pooled)
+		res.Backbone = Backbone(scope, cfg, in.Inputs, in.Options)
+		res.Logits = NLVR2TripletHead(scope, cfg, res.Backbone.Pooled)
 	case NLVR2PairedAttn:
-		out := Backbone(scope, cfg, in.Inputs, Options{})
-		logits = NLVR2PairedAttnHead(scope, cfg, out.Sequence, out.AttentionMask)
+		opts := in.Options
+		opts.PooledOnly = false
+		res.Backbone = Backbone(scope, cfg, in.Inputs, opts)
+		res.Logits = NLVR2PairedAttnHead(scope, cfg, res.Backbone.Sequence, res.Backbone.AttentionMask)
 	default:
 		_, err := NLVR2Head(variant)
 		panic(err)
 	}
-	return NLVR2Output{Logits: logits, Loss: NLVR2Loss(logits, in.Targets, in.Weights)}
+	if in.Targets != nil {
+		res.Loss = NLVR2Loss(res.Logits, in.Targets, in.Weights)
+	}
+	return res
 }
 
 // relu is max(x, 0).

@@ -6,7 +6,9 @@ import (
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint
 	"github.com/gomlx/gomlx/ml/model"
+
 	"github.com/uniter-go/uniter/data/torchckpt"
+	"github.com/uniter-go/uniter/uniter/named"
 )
 
 func TestNLVR2AndEntailmentLossesOnKnownValues(t *testing.T) {
@@ -32,9 +34,10 @@ func TestNLVR2PairedAndTripletHeads(t *testing.T) {
 	store := newStore(9)
 	tb := newTinyBatch(cfg, 9)
 	four := []int32{0, 1, 2, 0}
-	outs := callOps(t, store, func(scope *model.Scope, in []*Node) []*Node {
-		g := in[0].Graph()
-		x := gatherRows(inputsOf(in), Reshape(Const(g, four), 4, 1))
+	outs := call(t, store, tb.inputs(nil), func(scope *model.Scope, in named.Nodes) named.Nodes {
+		batch := named.Bind[Inputs](in)
+		g := batch.InputIDs.Graph()
+		x := gatherRows(batch, Reshape(Const(g, four), 4, 1))
 		paired := NLVR2(scope, cfg, NLVR2Paired, NLVR2Inputs{Inputs: x, Targets: Const(g, []int32{1, 0})})
 		pooled := Backbone(scope, cfg, x, Options{}).Pooled
 		w := store.GetVariable(VariablePath("nlvr2_output.weight")).NodeValue(g) // [2, 2H]
@@ -42,35 +45,36 @@ func TestNLVR2PairedAndTripletHeads(t *testing.T) {
 		row := func(i int) *Node { return Slice(pooled, AxisRange(i, i+1)) }
 		pairs := Concatenate([]*Node{Concatenate([]*Node{row(0), row(1)}, 1), Concatenate([]*Node{row(2), row(3)}, 1)}, 0)
 		manual := Add(Einsum("bk,ok->bo", pairs, w), InsertAxes(b, 0))
-		return []*Node{paired.Logits, manual, paired.Loss}
-	}, tb.args()...)
-	if d := maxAbs(outs[0], outs[1]); d > 1e-5 {
+		return named.Nodes{"logits": paired.Logits, "manual": manual, "loss": paired.Loss}
+	})
+	if d := maxAbs(outs["logits"], outs["manual"]); d > 1e-5 {
 		t.Errorf("paired logits differ from nlvr2_output([pooled 2i, pooled 2i+1]) by %g", d)
 	}
-	logits := outs[0]
+	logits := outs["logits"]
 	want := (logSumExp(logits[0:2]) - float64(logits[1]) + logSumExp(logits[2:4]) - float64(logits[2])) / 2
-	if math.Abs(float64(outs[2][0])-want) > 1e-5 {
-		t.Errorf("paired loss %g, want %g", outs[2][0], want)
+	if math.Abs(float64(outs["loss"][0])-want) > 1e-5 {
+		t.Errorf("paired loss %g, want %g", outs["loss"][0], want)
 	}
 
 	store = newStore(10)
-	outs = callOps(t, store, func(scope *model.Scope, in []*Node) []*Node {
-		g := in[0].Graph()
-		x := inputsOf(in)
+	outs = call(t, store, tb.inputs(nil), func(scope *model.Scope, in named.Nodes) named.Nodes {
+		x := named.Bind[Inputs](in)
+		g := x.InputIDs.Graph()
 		triplet := NLVR2(scope, cfg, NLVR2Triplet, NLVR2Inputs{Inputs: x, Targets: Const(g, []int32{1, 0, 1})})
 		pooled := Backbone(scope, cfg, x, Options{}).Pooled
 		w := store.GetVariable(VariablePath("nlvr2_output.weight")).NodeValue(g) // [2, H]
 		b := store.GetVariable(VariablePath("nlvr2_output.bias")).NodeValue(g)
 		targets := Const(g, [][]float32{{0, 1, 0}, {1, 0, 0}, {0, 0, 1}})
 		ve := VisualEntailment(scope, cfg, VisualEntailmentInputs{Inputs: x, Targets: targets})
-		return []*Node{triplet.Logits, Add(Einsum("bk,ok->bo", pooled, w), InsertAxes(b, 0)),
-			ve.Logits, VisualEntailmentHead(scope, cfg, pooled), ve.Loss, VQALoss(ve.Logits, targets, nil)}
-	}, tb.args()...)
-	if d := maxAbs(outs[0], outs[1]); d > 1e-5 {
+		return named.Nodes{"triplet": triplet.Logits, "triplet_manual": Add(Einsum("bk,ok->bo", pooled, w), InsertAxes(b, 0)),
+			"ve": ve.Logits, "ve_head": VisualEntailmentHead(scope, cfg, pooled), "ve_loss": ve.Loss,
+			"ve_vqa_loss": VQALoss(ve.Logits, targets, nil)}
+	})
+	if d := maxAbs(outs["triplet"], outs["triplet_manual"]); d > 1e-5 {
 		t.Errorf("triplet logits differ from nlvr2_output(pooled) by %g", d)
 	}
-	if len(outs[2]) != 3*VisualEntailmentClasses || maxAbs(outs[2], outs[3]) > 1e-5 || outs[4][0] != outs[5][0] {
-		t.Errorf("SNLI-VE: %d logits (want 9), head difference %g, loss %g vs VQALoss %g", len(outs[2]), maxAbs(outs[2], outs[3]), outs[4][0], outs[5][0])
+	if d := maxAbs(outs["ve"], outs["ve_head"]); len(outs["ve"]) != 3*VisualEntailmentClasses || d > 1e-5 || outs["ve_loss"][0] != outs["ve_vqa_loss"][0] {
+		t.Errorf("SNLI-VE: %d logits (want 9), head difference %g, loss %g vs VQALoss %g", len(outs["ve"]), d, outs["ve_loss"][0], outs["ve_vqa_loss"][0])
 	}
 }
 
@@ -97,17 +101,16 @@ func TestNLVR2PairedAttnMatchesReference(t *testing.T) {
 	tb := newTinyBatch(cfg, 12)
 	rows := []int32{0, 1, 2, 1}
 	types := [][]int32{{1, 1, 1, 1, 1}, {2, 2, 2, 2, 2}, {1, 1, 1, 1, 1}}
-	fn := func(scope *model.Scope, in []*Node) []*Node {
-		g := in[0].Graph()
-		x := inputsOf(in[:5])
-		x.ImgTypeIDs = in[5]
+	fn := func(scope *model.Scope, in named.Nodes) named.Nodes {
+		x := named.Bind[Inputs](in)
+		g := x.InputIDs.Graph()
 		x = gatherRows(x, Reshape(Const(g, rows), 4, 1))
 		out := Backbone(scope, cfg, x, Options{})
-		return []*Node{NLVR2(scope, cfg, NLVR2PairedAttn, NLVR2Inputs{Inputs: x, Targets: Const(g, []int32{0, 1})}).Logits,
-			out.Sequence, out.AttentionMask}
+		return named.Nodes{"logits": NLVR2(scope, cfg, NLVR2PairedAttn, NLVR2Inputs{Inputs: x, Targets: Const(g, []int32{0, 1})}).Logits,
+			"seq": out.Sequence, "mask": out.AttentionMask}
 	}
-	outs := callOps(t, store, fn, append(tb.args(), types)...)
-	logits, seq, mask := outs[0], outs[1], outs[2]
+	outs := call(t, store, tb.inputs(map[string]any{"ImgTypeIDs": types}), fn)
+	logits, seq, mask := outs["logits"], outs["seq"], outs["mask"]
 	p := func(key string) []float32 { return variableValues(t, store, key) }
 	h, l := cfg.HiddenSize, len(mask)/4
 	at := func(row int) ([]float32, []float32) { return seq[row*l*h : (row+1)*l*h], mask[row*l : (row+1)*l] }
@@ -160,7 +163,7 @@ func TestNLVR2PairedAttnMatchesReference(t *testing.T) {
 			}
 		}
 	}
-	if d := maxAbs(callOps(t, store, fn, append(tb.args(), types)...)[0], logits); d > 1e-5 {
+	if d := maxAbs(call(t, store, tb.inputs(map[string]any{"ImgTypeIDs": types}), fn)["logits"], logits); d > 1e-5 {
 		t.Errorf("padding changed the paired-attn logits by %g", d)
 	}
 }
@@ -277,5 +280,37 @@ func TestNLVR2PairedAttnMatchesPyTorch(t *testing.T) {
 	want := sd["logits"].Data
 	if d := maxAbs(outs[0], want); d > 1e-5 {
 		t.Errorf("logits %v, PyTorch %v (max difference %g)", outs[0], want, d)
+	}
+}
+
+// TestNLVR2PaddingPairIsFinite checks that a pair of padding rows (no real token, no real region), as the last
+// batch of an evaluation pass holds, gives finite paired-attn logits, and weighted 0 leaves the loss of the real
+// pair unchanged.
+func TestNLVR2PaddingPairIsFinite(t *testing.T) {
+	cfg := testConfig()
+	cfg.TypeVocabSize = NLVR2TypeVocabSize
+	store := newStore(14)
+	tb := newTinyBatch(cfg, 14)
+	for j := range tb.txtMask[2] {
+		tb.txtMask[2][j] = 0
+	}
+	for j := range tb.imgMask[2] {
+		tb.imgMask[2][j] = 0
+	}
+	outs := call(t, store, tb.inputs(nil), func(scope *model.Scope, in named.Nodes) named.Nodes {
+		x := named.Bind[Inputs](in)
+		g := x.InputIDs.Graph()
+		pairs := gatherRows(x, Reshape(Const(g, []int32{0, 1, 2, 2}), 4, 1))
+		padded := NLVR2(scope, cfg, NLVR2PairedAttn, NLVR2Inputs{Inputs: pairs, Targets: Const(g, []int32{1, 0}), Weights: Const(g, []float32{1, 0})})
+		alone := NLVR2(scope, cfg, NLVR2PairedAttn, NLVR2Inputs{Inputs: gatherRows(x, Reshape(Const(g, []int32{0, 1}), 2, 1)), Targets: Const(g, []int32{1})})
+		return named.Nodes{"logits": padded.Logits, "loss": padded.Loss, "alone": alone.Loss}
+	})
+	for _, v := range outs["logits"] {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			t.Fatalf("logits %v", outs["logits"])
+		}
+	}
+	if d := math.Abs(float64(outs["loss"][0] - outs["alone"][0])); d > 1e-6 {
+		t.Errorf("loss with a padding pair weighted 0: %g, the real pair alone %g", outs["loss"][0], outs["alone"][0])
 	}
 }

@@ -124,13 +124,16 @@ type ReferringInputs struct {
 	Inputs        // the expression and the image's regions; ImgMask marks the real regions (ORIG obj_masks = 1 − ImgMask).
 	Targets *Node // [B] int32 index of the referred region among the regions.
 	Weights *Node // [B] float32, 1 = real example; nil = all real.
+	// Options are the backbone's; PooledOnly is ignored (the head reads every region).
+	Options Options
 }
 
 // ReferringOutput is what ReferringExpression computes.
 type ReferringOutput struct {
+	Backbone   *Output
 	Scores     *Node // [B,Nr] region scores, −10⁴ on padded regions.
 	Prediction *Node // [B] int32 highest-scoring region.
-	Loss       *Node // scalar, summed over the batch as ORIG does.
+	Loss       *Node // scalar, summed over the batch as ORIG does; nil without Targets.
 }
 
 // ReferringExpression is ORIG's UniterForReferringExpressionComprehension objective (model/re.py): the backbone,
@@ -139,15 +142,19 @@ func ReferringExpression(scope *model.Scope, cfg Config, rc ReferringConfig, in 
 	if err := rc.Validate(); err != nil {
 		panic(err)
 	}
-	out := Backbone(scope, cfg, in.Inputs, Options{})
+	opts := in.Options
+	opts.PooledOnly = false
+	out := Backbone(scope, cfg, in.Inputs, opts)
 	lt, nr := in.TextLen(), in.ImgMask.Shape().Dimensions[1]
 	regions := Slice(out.Sequence, AxisRange(), AxisRange(lt, lt+nr))
 	scores := ReferringExpressionHead(scope, cfg, rc.MLP, regions, in.ImgMask)
-	var loss *Node
-	if rc.TrainLoss == ReferringLossRank {
-		loss = ReferringExpressionRankingLoss(scope, scores, in.Targets, in.ImgMask, rc.Margin, rc.HardRatio, in.Weights)
-	} else {
-		loss = ReferringExpressionCrossEntropyLoss(scores, in.Targets, in.Weights)
+	res := ReferringOutput{Backbone: out, Scores: scores, Prediction: ReferringExpressionPrediction(scores)}
+	switch {
+	case in.Targets == nil:
+	case rc.TrainLoss == ReferringLossRank:
+		res.Loss = ReferringExpressionRankingLoss(scope, scores, in.Targets, in.ImgMask, rc.Margin, rc.HardRatio, in.Weights)
+	default:
+		res.Loss = ReferringExpressionCrossEntropyLoss(scores, in.Targets, in.Weights)
 	}
-	return ReferringOutput{Scores: scores, Prediction: ReferringExpressionPrediction(scores), Loss: loss}
+	return res
 }

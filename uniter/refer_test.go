@@ -7,6 +7,8 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint
 	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/uniter-go/uniter/uniter/named"
 )
 
 func TestReferringExpressionLossesOnKnownValues(t *testing.T) {
@@ -79,24 +81,23 @@ func TestReferringHeadMasksPaddingInTheModel(t *testing.T) {
 	tb := newTinyBatch(cfg, 13)
 	for _, mlp := range []int{1, 2} {
 		store := newStore(int64(13 + mlp))
-		outs := callOps(t, store, func(scope *model.Scope, in []*Node) []*Node {
-			out := ReferringExpression(scope, cfg, ReferringConfig{TrainLoss: ReferringLossCls, MLP: mlp},
-				ReferringInputs{Inputs: inputsOf(in), Targets: Const(in[0].Graph(), []int32{4, 1, 0})})
-			return []*Node{out.Scores, ConvertDType(out.Prediction, dtypes.Float32), out.Loss}
-		}, tb.args()...)
+		outs := call(t, store, tb.inputs(map[string]any{"Targets": []int32{4, 1, 0}}), func(scope *model.Scope, in named.Nodes) named.Nodes {
+			out := ReferringExpression(scope, cfg, ReferringConfig{TrainLoss: ReferringLossCls, MLP: mlp}, named.Bind[ReferringInputs](in))
+			return named.Nodes{"scores": out.Scores, "prediction": ConvertDType(out.Prediction, dtypes.Float32), "loss": out.Loss}
+		})
 		const nr = 5
 		for b := range 3 {
 			for r := range nr {
-				s := outs[0][b*nr+r]
+				s := outs["scores"][b*nr+r]
 				if padded := r >= tb.regionLens[b]; padded != (s == nonObjectScore) {
 					t.Errorf("mlp %d example %d region %d: score %g (padded %v)", mlp, b, r, s, padded)
 				}
 			}
-			if p := int(outs[1][b]); p >= tb.regionLens[b] {
+			if p := int(outs["prediction"][b]); p >= tb.regionLens[b] {
 				t.Errorf("mlp %d example %d: predicted padded region %d", mlp, b, p)
 			}
 		}
-		if l := outs[2][0]; !(l > 0) || math.IsInf(float64(l), 0) {
+		if l := outs["loss"][0]; !(l > 0) || math.IsInf(float64(l), 0) {
 			t.Errorf("mlp %d: loss %g", mlp, l)
 		}
 	}

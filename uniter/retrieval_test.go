@@ -9,6 +9,8 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint
 	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/uniter-go/uniter/uniter/named"
 )
 
 func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
@@ -36,13 +38,13 @@ func TestRetrievalObjectiveAndEvaluationScores(t *testing.T) {
 	cfg := testConfig()
 	store := newStore(6)
 	tb := newTinyBatch(cfg, 6)
-	outs := callOps(t, store, func(scope *model.Scope, in []*Node) []*Node {
-		inputs := inputsOf(in)
-		six := gatherRows(inputs, Reshape(Const(in[0].Graph(), []int32{0, 1, 2, 2, 0, 1}), 6, 1))
+	outs := call(t, store, tb.inputs(nil), func(scope *model.Scope, in named.Nodes) named.Nodes {
+		inputs := named.Bind[Inputs](in)
+		six := gatherRows(inputs, Reshape(Const(inputs.InputIDs.Graph(), []int32{0, 1, 2, 2, 0, 1}), 6, 1))
 		out := ImageTextRetrieval(scope, cfg, RetrievalConfig{Margin: 0.2}, RetrievalInputs{Inputs: six, SampleSize: 3})
-		return []*Node{out.Scores, out.Loss, RetrievalScores(scope, cfg, inputs)}
-	}, tb.args()...)
-	scores, loss, eval := outs[0], outs[1], outs[2]
+		return named.Nodes{"scores": out.Scores, "loss": out.Loss, "eval": RetrievalScores(scope, cfg, inputs)}
+	})
+	scores, loss, eval := outs["scores"], outs["loss"], outs["eval"]
 	order := []int{0, 1, 2, 2, 0, 1}
 	var want float64
 	for i, row := range order {
@@ -56,6 +58,13 @@ func TestRetrievalObjectiveAndEvaluationScores(t *testing.T) {
 	if want /= 4; math.Abs(float64(loss[0])-want) > 1e-6 {
 		t.Errorf("loss %g, want %g", loss[0], want)
 	}
+}
+
+// offsetInputs are a batch and offsets [10,Nr,ImgDim] added to the region features of the 10 pool rows drawn
+// from it.
+type offsetInputs struct {
+	Inputs
+	Offsets *Node
 }
 
 // TestHardNegativesAreTheTopScoredWithoutDropout checks ORIG's hard negative mining: the pool is scored in
@@ -80,13 +89,15 @@ func TestHardNegativesAreTheTopScoredWithoutDropout(t *testing.T) {
 		cfg.HiddenDropoutProb, cfg.AttentionProbsDropoutProb, cfg.InitializerRange = rate, rate, 0.3
 		store := newStore(7)
 		tb := newTinyBatch(cfg, 7)
-		pool := func(in []*Node) Inputs {
-			p := gatherRows(inputsOf(in[:5]), Reshape(Const(in[0].Graph(), poolRows), len(poolRows), 1))
-			p.ImgFeat = Add(p.ImgFeat, in[5])
+		pool := func(in named.Nodes) Inputs {
+			x := named.Bind[offsetInputs](in)
+			p := gatherRows(x.Inputs, Reshape(Const(x.InputIDs.Graph(), poolRows), len(poolRows), 1))
+			p.ImgFeat = Add(p.ImgFeat, x.Offsets)
 			return p
 		}
-		outs := callOps(t, store, func(scope *model.Scope, in []*Node) []*Node {
-			g := in[0].Graph()
+		inputs := tb.inputs(map[string]any{"Offsets": offsets})
+		outs := call(t, store, inputs, func(scope *model.Scope, in named.Nodes) named.Nodes {
+			g := in["InputIDs"].Graph()
 			store.SetTraining(g, true)
 			out := ImageTextRetrievalHardNegatives(scope, cfg, RetrievalConfig{Margin: 0.2, HardNegSize: k},
 				HardNegativeInputs{Inputs: pool(in), PoolSize: poolSize})
@@ -94,15 +105,16 @@ func TestHardNegativesAreTheTopScoredWithoutDropout(t *testing.T) {
 			if store.IsTraining(g) {
 				training = 1
 			}
-			return []*Node{out.PoolScores, ConvertDType(out.HardNegatives, dtypes.Float32), out.Scores, Scalar(g, dtypes.Float32, training)}
-		}, append(tb.args(), offsets)...)
-		poolScores, hard, scores, training := outs[0], outs[1], outs[2], outs[3]
+			return named.Nodes{"pool": out.PoolScores, "hard": ConvertDType(out.HardNegatives, dtypes.Float32), "scores": out.Scores,
+				"training": Scalar(g, dtypes.Float32, training)}
+		})
+		poolScores, hard, scores, training := outs["pool"], outs["hard"], outs["scores"], outs["training"]
 		if training[0] != 1 {
 			t.Fatal("the graph is no longer in training mode after scoring the pool")
 		}
-		evalScores := callOps(t, store, func(scope *model.Scope, in []*Node) []*Node {
-			return []*Node{RetrievalScores(scope, cfg, pool(in))}
-		}, append(tb.args(), offsets)...)[0]
+		evalScores := call(t, store, inputs, func(scope *model.Scope, in named.Nodes) named.Nodes {
+			return named.Nodes{"scores": RetrievalScores(scope, cfg, pool(in))}
+		})["scores"]
 		if d := maxAbs(poolScores, evalScores); d > 1e-5 {
 			t.Errorf("dropout %g: pool scores differ from evaluation-mode scores by %g", rate, d)
 		}

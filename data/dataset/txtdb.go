@@ -9,6 +9,9 @@ import (
 	"github.com/uniter-go/uniter/data/txtdb"
 )
 
+// VELabels are the SNLI-VE classes in ORIG's order (utils/misc.py VE_IDX2ENT): target index i is VELabels[i].
+var VELabels = []string{"contradiction", "entailment", "neutral"}
+
 // TxtDBConfig names an ORIG txt_db (TxtTokLmdb) and the feature store of its images.
 type TxtDBConfig struct {
 	TxtDB string // the txt_db directory, e.g. /txt/ve_train.db

@@ -34,14 +34,21 @@ const (
 const (
 	KindVQA      = "vqa"      // questions about an image with soft answer scores (Data.Answers is set)
 	KindCaptions = "captions" // image captions, for pretraining
+	KindVE       = "ve"       // SNLI-VE hypotheses about an image, one-hot over Data.Answers (the 3 labels)
+	KindNLVR2    = "nlvr2"    // NLVR2 statements about a pair of images (Data.Pairs)
+	KindRefExp   = "refexp"   // referring expressions, one region of an image each (Data.Refs)
 )
 
 // Data is an opened dataset.
 type Data struct {
 	Name string
-	Kind string // KindVQA or KindCaptions
-	// Splits holds the example set of every loaded split, by split name.
-	Splits    map[string]*dataset.Set
+	Kind string // one of the Kind constants
+	// Splits holds the example set of every loaded split, by split name (KindVQA, KindCaptions, KindVE).
+	Splits map[string]*dataset.Set
+	// Pairs holds the NLVR2 examples of every loaded split (KindNLVR2).
+	Pairs map[string]*dataset.PairSet
+	// Refs holds the referring expressions of every loaded split (KindRefExp).
+	Refs      map[string]*dataset.RefSet
 	Tokenizer *tokenizer.Tokenizer
 	Answers   *vqa.AnswerVocab // the answer vocabulary of a VQA dataset, else nil
 	// TextLen is Lt, the padded text length incl. [CLS] and [SEP] (max_seq_length); NumRegions is Nr, the padded
@@ -50,8 +57,34 @@ type Data struct {
 	// MaskProbability is the probability that MLM masks a text token (mask_probability).
 	MaskProbability float64
 
-	imagePath func(key string) string // "" when the dataset has no image file for key
-	stores    []features.Reader
+	imagePath   func(key string) string // "" when the dataset has no image file for key
+	stores      []features.Reader
+	splitStores map[string]features.Reader // the feature store of each split, where one store serves it
+}
+
+// NumExamples returns the number of examples of a loaded split (0 when it is not loaded).
+func (d *Data) NumExamples(split string) int {
+	switch {
+	case d.Splits[split] != nil:
+		return d.Splits[split].Len()
+	case d.Pairs[split] != nil:
+		return d.Pairs[split].Len()
+	case d.Refs[split] != nil:
+		return d.Refs[split].Len()
+	}
+	return 0
+}
+
+// ImageFeatures returns the region features of an image of a split, from the split's feature store.
+func (d *Data) ImageFeatures(split, key string) (*features.ImageFeatures, error) {
+	if s, ok := d.Splits[split]; ok {
+		return s.Features(key)
+	}
+	store, ok := d.splitStores[split]
+	if !ok {
+		return nil, fmt.Errorf("dataset %s: split %q is not loaded for this run", d.Name, split)
+	}
+	return store.Get(key)
 }
 
 // Split returns the example set of a split, or an error naming a split that was not loaded.
@@ -141,8 +174,9 @@ func newData(name, kind string, req Request, c common) (*Data, error) {
 		return nil, fmt.Errorf("config key %s.max_seq_length: %d must be in [3, max_position_embeddings %d]",
 			req.Section, c.MaxSeqLength, req.MaxTextLen)
 	}
-	return &Data{Name: name, Kind: kind, Splits: map[string]*dataset.Set{}, TextLen: c.MaxSeqLength,
-		NumRegions: c.MaxRegions, MaskProbability: c.MaskProbability}, nil
+	return &Data{Name: name, Kind: kind, Splits: map[string]*dataset.Set{}, Pairs: map[string]*dataset.PairSet{},
+		Refs: map[string]*dataset.RefSet{}, TextLen: c.MaxSeqLength, NumRegions: c.MaxRegions,
+		MaskProbability: c.MaskProbability, splitStores: map[string]features.Reader{}}, nil
 }
 
 // loadTokenizer reads the vocabulary of vocab_file (relative to data_dir), else resolves the tokenizer name, else

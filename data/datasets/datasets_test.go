@@ -37,6 +37,21 @@ func syntheticSection(dir string) map[string]any {
 		"max_seq_length": 20, "questions_per_image": 3, "captions_per_image": 2}
 }
 
+// wantOpenError opens a dataset that must fail with an error mentioning every string of want.
+func wantOpenError(t *testing.T, name string, req Request, want ...string) {
+	t.Helper()
+	d, err := Open(name, req)
+	if err == nil {
+		d.Close()
+		t.Fatal("no error")
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not mention %q", err, w)
+		}
+	}
+}
+
 // texts returns the texts of a set's examples.
 func texts(s *dataset.Set) []string {
 	out := make([]string, len(s.Examples))
@@ -172,17 +187,6 @@ func TestOpenErrorsNameTheKey(t *testing.T) {
 		{"low data in captions", "synthetic_captions", map[string]any{"data_dir": tmp, "max_seq_length": 20, "low_data_fraction": 0.5},
 			[]string{"low_data_fraction"}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			d, err := Open(tc.dataset, request(t, tc.section, SplitTrain))
-			if err == nil {
-				d.Close()
-				t.Fatal("no error")
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { wantOpenError(t, tc.dataset, request(t, tc.section, SplitTrain), tc.want...) })
 	}
 }

@@ -38,6 +38,25 @@ type syntheticVQAConfig struct {
 	LowDataFraction float64 `json:"low_data_fraction"`
 }
 
+// cacheDir is the directory under dataDir that caches the files generated from a generator configuration:
+// <prefix>-<hash of the configuration>.
+func cacheDir(dataDir, prefix string, cfg any) string {
+	b, _ := json.Marshal(cfg)
+	sum := sha256.Sum256(b)
+	return filepath.Join(dataDir, prefix+"-"+hex.EncodeToString(sum[:6]))
+}
+
+// existingFile returns a function giving file(key) when that file exists, else "" (Data.imagePath).
+func existingFile(file func(key string) string) func(key string) string {
+	return func(key string) string {
+		p := file(key)
+		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+			return ""
+		}
+		return p
+	}
+}
+
 // openSynthetic generates (once, cached under data_dir) the synthetic dataset and reads it as real data: VQA
 // questions (synthetic_vqa) or COCO captions (synthetic_captions) over npz region features.
 func openSynthetic(name string, req Request) (d *Data, err error) {
@@ -73,19 +92,11 @@ func openSynthetic(name string, req Request) (d *Data, err error) {
 	if err := gen.Validate(); err != nil {
 		return nil, fmt.Errorf("config %s: %w", req.Section, err)
 	}
-	b, _ := json.Marshal(gen)
-	sum := sha256.Sum256(b)
-	l := synthetic.Layout{Dir: filepath.Join(c.DataDir, "synthetic-"+hex.EncodeToString(sum[:6]))}
+	l := synthetic.Layout{Dir: cacheDir(c.DataDir, "synthetic", gen)}
 	if err := synthetic.EnsureDataset(l.Dir, gen); err != nil {
 		return nil, fmt.Errorf("dataset %s: %w", name, err)
 	}
-	d.imagePath = func(key string) string {
-		p := l.Image(key)
-		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
-			return ""
-		}
-		return p
-	}
+	d.imagePath = existingFile(l.Image)
 	storePath := l.Features(gen.FeatureFormat)
 	store, err := d.openStore(storePath, map[string]features.Reader{})
 	if err != nil {

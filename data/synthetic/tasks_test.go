@@ -202,7 +202,7 @@ func TestVETask(t *testing.T) {
 			want = VEContradiction
 		}
 		if label != want {
-			t.Errorf("%s: %q about %+v labelled %s, want %s", ex.ID, ex.Text, named[0], VELabels[label], VELabels[want])
+			t.Errorf("%s: %q about %+v labelled %s, want %s", ex.ID, ex.Text, named[0], dataset.VELabels[label], dataset.VELabels[want])
 		}
 	}
 	if counts != [3]int{200, 200, 200} {

@@ -4,13 +4,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/uniter-go/uniter/data/dataset"
 	"github.com/uniter-go/uniter/data/txtdb"
 )
 
-// VELabels are the SNLI-VE classes in ORIG's label order (utils/misc.py VE_ENT2IDX).
-var VELabels = []string{"contradiction", "entailment", "neutral"}
-
-// The SNLI-VE labels.
+// The SNLI-VE labels, indices of dataset.VELabels.
 const (
 	VEContradiction = iota
 	VEEntailment
@@ -80,7 +78,7 @@ func (w *taskWriter) writeVE() error {
 				text := veHypothesis(rng, s.Objects, l)
 				exs[k] = txtdb.Example{ID: fmt.Sprintf("%s#%d", s.Key, k), InputIDs: w.tok.Encode(text),
 					ImageFile: s.Key + ".npz", Target: &txtdb.VQATarget{Labels: []int32{int32(l)}, Scores: []float32{1}},
-					Raw: map[string]any{"hypothesis": text, "gold_label": VELabels[l]}}
+					Raw: map[string]any{"hypothesis": text, "gold_label": dataset.VELabels[l]}}
 			}
 			return exs
 		})

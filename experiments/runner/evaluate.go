@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/uniter-go/uniter/data/batch"
 	"github.com/uniter-go/uniter/data/datasets"
@@ -34,15 +32,11 @@ type Prediction struct {
 // evalPass runs the evaluation graph of t over a split, in order, calling visit with every batch and its outputs.
 // At most limit batches are run (limit ≤ 0: all).
 func (r *Runner) evalPass(split string, t *task, i, limit int, visit func(b *batch.Batch, outs named.Tensors) error) error {
-	b, err := r.builder(split)
-	if err != nil {
-		return err
-	}
 	ex, err := r.execsFor(t)
 	if err != nil {
 		return err
 	}
-	it, err := batch.NewIterator(b, batch.IterOptions{Task: t.batch, Seed: taskSeed(r.s.seed, i), Epochs: 1, Prefetch: 1})
+	it, err := r.iterator(t, i, split, false, batch.State{})
 	if err != nil {
 		return fmt.Errorf("%s data for %s: %w", split, t.name, err)
 	}
@@ -70,7 +64,15 @@ func (r *Runner) evalPass(split string, t *task, i, limit int, visit func(b *bat
 // the mean loss terms "<split>/<dataset>/<loss>" and the accuracy (e.g. vqa_accuracy, itm_accuracy,
 // mlm_accuracy), and "<split>/total_loss", the sum of the tasks' losses.
 func (r *Runner) Evaluate(split string) (map[string]float64, error) {
+	m, _, err := r.evaluate(split, false)
+	return m, err
+}
+
+// evaluate is Evaluate; with keep it also returns the predictions file entries of the tasks that have one, by
+// task name.
+func (r *Runner) evaluate(split string, keep bool) (map[string]float64, map[string][]result, error) {
 	m := map[string]float64{}
+	kept := map[string][]result{}
 	prefix := split + "/" + r.s.dataset + "/"
 	total := 0.0
 	for i, t := range r.tasks {
@@ -91,13 +93,16 @@ func (r *Runner) Evaluate(split string) (map[string]float64, error) {
 				c, k := t.score(b, outs)
 				correct, count = correct+c, count+k
 			}
+			if keep && t.results != nil {
+				kept[t.name] = append(kept[t.name], t.results.collect(b, outs)...)
+			}
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if examples == 0 {
-			return nil, fmt.Errorf("evaluating %s: split %s has no examples", t.name, split)
+			return nil, nil, fmt.Errorf("evaluating %s: split %s has no examples", t.name, split)
 		}
 		total += sums["loss"] / examples
 		for _, p := range t.parts {
@@ -108,7 +113,7 @@ func (r *Runner) Evaluate(split string) (map[string]float64, error) {
 		}
 	}
 	m[split+"/total_loss"] = total
-	return m, nil
+	return m, kept, nil
 }
 
 // evaluateAndLog evaluates a split and writes the record.
@@ -117,11 +122,39 @@ func (r *Runner) evaluateAndLog(split string) (map[string]float64, error) {
 	if err != nil {
 		return nil, err
 	}
+	return m, r.log(m)
+}
+
+// log writes an evaluation record.
+func (r *Runner) log(m map[string]float64) error {
 	rec := make(map[string]float64, len(m)+1)
 	for k, v := range m {
 		rec[k] = v
 	}
-	return m, r.emit(rec)
+	return r.emit(rec)
+}
+
+// evaluateWithResults evaluates a split, logging the metrics when logged, and writes the predictions file of
+// the task that has one ("" when none does).
+func (r *Runner) evaluateWithResults(split string, logged bool) (map[string]float64, string, error) {
+	m, kept, err := r.evaluate(split, true)
+	if err != nil {
+		return nil, "", err
+	}
+	if logged {
+		if err := r.log(m); err != nil {
+			return nil, "", err
+		}
+	}
+	var file string
+	for _, t := range r.tasks {
+		if t.results != nil {
+			if file, err = r.writeResults(t, split, kept[t.name]); err != nil {
+				return nil, "", err
+			}
+		}
+	}
+	return m, file, nil
 }
 
 // Predict returns the model's answers to the first n questions of a split (n ≤ 0: all).
@@ -162,9 +195,17 @@ func (r *Runner) Predict(split string, n int) ([]Prediction, error) {
 	return preds, err
 }
 
-// test predicts every question of the test split and writes the official results JSON; with metrics it also
-// evaluates (when the split has annotations).
+// test writes the predictions of the test split: the task's predictions file (with metrics, also the
+// evaluation), or for VQA the official results JSON of every question (with metrics, also the evaluation when the
+// split has annotations).
 func (r *Runner) test(metrics bool) (map[string]float64, string, error) {
+	if r.tasks[0].results != nil {
+		m, file, err := r.evaluateWithResults(SplitTest, metrics)
+		if !metrics {
+			m = map[string]float64{}
+		}
+		return m, file, err
+	}
 	m := map[string]float64{}
 	if metrics {
 		src, err := r.data.Split(SplitTest)
@@ -188,11 +229,10 @@ func (r *Runner) test(metrics bool) (map[string]float64, string, error) {
 	for i, p := range preds {
 		results[i] = vqa.Result{QuestionID: p.QuestionID, Answer: p.Predicted}
 	}
-	dir := filepath.Join(r.saveDir, "predictions")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, "", fmt.Errorf("writing predictions: %w", err)
+	file, err := r.predictionsPath(SplitTest, "json")
+	if err != nil {
+		return nil, "", err
 	}
-	file := filepath.Join(dir, r.s.dataset+"_"+SplitTest+"_results.json")
 	if err := vqa.WriteResults(file, results); err != nil {
 		return nil, "", err
 	}

@@ -57,20 +57,13 @@ func newIntervalStats() *intervalStats {
 // train runs updates until training.max_updates (or early stopping), evaluating and checkpointing on the way.
 func (r *Runner) train(ctx context.Context) error {
 	s := r.s
-	b, err := r.builder(SplitTrain)
-	if err != nil {
-		return err
-	}
-	_, valErr := r.data.Split(SplitVal)
-	hasVal := valErr == nil
+	hasVal := r.data.NumExamples(SplitVal) > 0
 	its := map[string]*batch.Iterator{}
 	byName := map[string]*task{}
 	var mix []batch.Mix
+	var err error
 	for i, t := range r.tasks {
-		it, err := batch.NewIterator(b, batch.IterOptions{
-			Task: t.batch, Seed: taskSeed(s.seed, i), Shuffle: true, DropLast: true,
-			Prefetch: max(1, s.numWorkers), Start: r.state.Data[t.name],
-		})
+		it, err := r.iterator(t, i, SplitTrain, true, r.state.Data[t.name])
 		if err != nil {
 			return fmt.Errorf("training data for %s: %w", t.name, err)
 		}
@@ -88,8 +81,12 @@ func (r *Runner) train(ctx context.Context) error {
 
 	prog := newProgress(r.Log, s.maxUpdates, r.state.Step, "training")
 	defer prog.finish()
-	prog.logf("training %s on %s (%d examples) from update %d to %d, batch %d × %d, save dir %s",
-		modelName(s), s.dataset, len(r.data.Splits[SplitTrain].Examples), r.state.Step, s.maxUpdates, s.batchSize/s.updateFrequency, s.updateFrequency, r.saveDir)
+	micro := fmt.Sprintf("%d examples", s.batchSize/s.updateFrequency)
+	if s.batching.Tokens > 0 {
+		micro = fmt.Sprintf("%d tokens", s.batching.Tokens)
+	}
+	prog.logf("training %s on %s (%d examples) from update %d to %d, batch %s × %d, save dir %s",
+		modelName(s), s.dataset, r.data.NumExamples(SplitTrain), r.state.Step, s.maxUpdates, micro, s.updateFrequency, r.saveDir)
 	stats := newIntervalStats()
 	for r.state.Step < s.maxUpdates {
 		if err := ctx.Err(); err != nil {
@@ -126,7 +123,7 @@ func (r *Runner) train(ctx context.Context) error {
 			if last {
 				norm = scalar(outs["grad_norm"])
 			}
-			for _, p := range t.parts {
+			for _, p := range r.trainParts(t) {
 				stats.parts[p] += scalar(outs[p]) / float64(s.updateFrequency)
 			}
 			for _, ok := range bt.ExampleOK {
@@ -151,7 +148,7 @@ func (r *Runner) train(ctx context.Context) error {
 		stats.steps++
 		stats.total += loss
 		stats.norm += norm
-		for _, p := range t.parts {
+		for _, p := range r.trainParts(t) {
 			stats.partSteps[p]++
 		}
 		step := r.state.Step

@@ -13,28 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 export MMF_SAVE_DIR="${MMF_SAVE_DIR:-$PWD/save/pretraining_vs_scratch}"
-export GOMLX_BACKEND="${GOMLX_BACKEND:-go:parallelism=-1}"
 pretrain="${PRETRAIN:-experiments/synthetic/pretrain_mlm.yaml}"
-mkdir -p "$MMF_SAVE_DIR"
-bin="$MMF_SAVE_DIR/uniter"
-GOEXPERIMENT=simd go build -tags noxla -o "$bin" ./tools/uniter
-
-# run NAME CONFIG [key=value ...]: runs one experiment from scratch in $MMF_SAVE_DIR/NAME (emptied first) and
-# prints its final evaluation line; the log goes to $MMF_SAVE_DIR/NAME.log.
-run() {
-	local name=$1 config=$2
-	shift 2
-	rm -rf "${MMF_SAVE_DIR:?}/$name"
-	echo "== $name ($config)" >&2
-	local start=$SECONDS
-	"$bin" run config="$config" env.save_dir="$MMF_SAVE_DIR/$name" "$@" 2> "$MMF_SAVE_DIR/$name.log" | tail -n 1
-	echo "   $((SECONDS - start)) s, log $MMF_SAVE_DIR/$name.log" >&2
-}
-
-# accuracy LINE: the val VQA accuracy of a final evaluation line.
-accuracy() {
-	tr ' ' '\n' <<< "$1" | sed -n 's|^val/synthetic_vqa/vqa_accuracy=||p'
-}
+source experiments/synthetic/compare.sh
 
 run pretrain "$pretrain" "$@" > /dev/null
 scratch=$(run vqa_scratch experiments/synthetic/vqa_lowdata.yaml "$@")
