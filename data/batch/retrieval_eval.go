@@ -128,3 +128,31 @@ func (e *RetrievalEval) image(key string) (*features.ImageFeatures, []float32, e
 	}
 	return e.cached, e.cachedPos, nil
 }
+
+// QueryBatch returns the pairs of a caption that need not be in the split, given as its word pieces (without
+// [CLS]/[SEP]), with the images first, first+1, … of Images: rows pairs, fewer at the end (Size tells). Its text
+// is sized for the longer of the query and the split's captions; PairImages gives each row's image, PairTexts is
+// -1.
+func (e *RetrievalEval) QueryBatch(pieces []int32, first, rows int) (*Batch, error) {
+	if first < 0 || first >= len(e.Images) || rows < 1 {
+		return nil, fmt.Errorf("retrieval query: images from %d (of %d) in batches of %d", first, len(e.Images), rows)
+	}
+	n := min(rows, len(e.Images)-first)
+	s := Shape{Rows: n, TextLen: max(e.textLen, len(pieces)+2), NumRegions: max(e.maxBox, 1)}
+	bt := newRowBatch(TaskRetrievalEval, s, e.featDim)
+	bt.PairTexts, bt.PairImages = make([]int32, n), make([]int32, n)
+	for r := range n {
+		j := first + r
+		f, pos, err := e.image(e.Images[j])
+		if err != nil {
+			return nil, err
+		}
+		bt.putText(r, pieces, e.tok)
+		if _, err := bt.putRegionsAt(r, 0, 1, f, pos); err != nil {
+			return nil, fmt.Errorf("retrieval query: image %s: %w", e.Images[j], err)
+		}
+		bt.PairTexts[r], bt.PairImages[r] = -1, int32(j)
+		bt.ImageIDs[r], bt.ExampleOK[r] = e.Images[j], true
+	}
+	return bt, nil
+}

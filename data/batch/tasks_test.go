@@ -169,7 +169,7 @@ func TestRetrievalBatches(t *testing.T) {
 		sampling         RetrievalSampling
 		group            int
 		negImgs, negTxts int
-	}{{RetrievalRandom, 5, 2, 2}, {RetrievalHardFromText, 5, 4, 0}, {RetrievalHardFromImage, 5, 0, 4}} {
+	}{{RetrievalRandom, 5, 2, 2}, {RetrievalHardFromText, 5, 4, 0}, {RetrievalHardFromImage, 5, 0, 4}, {RetrievalHardBoth, 10, 4, 4}} {
 		negs := max(c.negImgs, c.negTxts)
 		b, err := NewRetrievalBuilder(set, c.sampling, negs, 4, testTokens)
 		if err != nil {
@@ -207,8 +207,15 @@ func TestRetrievalBatches(t *testing.T) {
 			}
 			negImgs := map[string]bool{}
 			negTxts := map[string]bool{}
-			for _, r := range rows[1:] {
+			for k, r := range rows[1:] {
 				other := caption(bt.ExampleIDs[r])
+				if c.sampling == RetrievalHardBoth && k+1 == c.group/2 {
+					// The image pool starts with the positive again, after the text pool's negative images.
+					if other.ID != ex.ID || bt.ImageIDs[r] != ex.ImageKey || len(negImgs) != c.negImgs || len(negTxts) != 0 {
+						t.Errorf("group %d: image pool starts with (%s, %s) after %d negative images", e, other.ID, bt.ImageIDs[r], len(negImgs))
+					}
+					continue
+				}
 				switch {
 				case bt.ExampleIDs[r] == ex.ID && bt.ImageIDs[r] != ex.ImageKey:
 					negImgs[bt.ImageIDs[r]] = true
@@ -342,6 +349,26 @@ func TestRetrievalEval(t *testing.T) {
 	}
 	if _, err := e.Fill(bt, e.NumPairs()); err == nil {
 		t.Errorf("Fill past the end: no error")
+	}
+	// A query longer than every caption of the split, with the last 5 of the 12 images.
+	query := []int32{7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19}
+	q, err := e.QueryBatch(query, 7, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Size != 5 || q.TextLen != 15 || q.NumRegions != 13 {
+		t.Fatalf("query batch of %d rows, shape %d×%d", q.Size, q.TextLen, q.NumRegions)
+	}
+	for r := range q.Size {
+		f, _ := set.Features(e.Images[7+r])
+		checkText(t, q, r, query, testTokens)
+		checkPadding(t, q, r, checkRegions(t, q, r, 0, 1, f))
+		if q.PairImages[r] != int32(7+r) || q.PairTexts[r] != -1 || !q.ExampleOK[r] {
+			t.Errorf("query row %d: image %d, text %d", r, q.PairImages[r], q.PairTexts[r])
+		}
+	}
+	if _, err := e.QueryBatch(query, 12, 50); err == nil {
+		t.Errorf("query past the last image: no error")
 	}
 }
 

@@ -7,9 +7,12 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/gomlx/gomlx/ml/model"
+
 	"github.com/uniter-go/uniter/data/batch"
 	"github.com/uniter-go/uniter/data/datasets"
 	"github.com/uniter-go/uniter/data/vqa"
+	"github.com/uniter-go/uniter/uniter"
 	"github.com/uniter-go/uniter/uniter/named"
 )
 
@@ -19,6 +22,9 @@ const (
 	SplitVal   = datasets.SplitVal
 	SplitTest  = datasets.SplitTest
 )
+
+// predictionsDir is the directory of the save directory that test and inference write their outputs into.
+const predictionsDir = "predictions"
 
 // Prediction is the model's answer to one VQA question.
 type Prediction struct {
@@ -34,15 +40,11 @@ type Prediction struct {
 // evalPass runs the evaluation graph of t over a split, in order, calling visit with every batch and its outputs.
 // At most limit batches are run (limit ≤ 0: all).
 func (r *Runner) evalPass(split string, t *task, i, limit int, visit func(b *batch.Batch, outs named.Tensors) error) error {
-	b, err := r.builder(split)
-	if err != nil {
-		return err
-	}
 	ex, err := r.execsFor(t)
 	if err != nil {
 		return err
 	}
-	it, err := batch.NewIterator(b, batch.IterOptions{Task: t.batch, Seed: taskSeed(r.s.seed, i), Epochs: 1, Prefetch: 1})
+	it, err := r.iterator(t, i, split, batch.PlanIterOptions{Prefetch: 1})
 	if err != nil {
 		return fmt.Errorf("%s data for %s: %w", split, t.name, err)
 	}
@@ -68,12 +70,28 @@ func (r *Runner) evalPass(split string, t *task, i, limit int, visit func(b *bat
 
 // Evaluate computes the metrics of the current model on a split (SplitVal, SplitTest or SplitTrain): per task
 // the mean loss terms "<split>/<dataset>/<loss>" and the accuracy (e.g. vqa_accuracy, itm_accuracy,
-// mlm_accuracy), and "<split>/total_loss", the sum of the tasks' losses.
-func (r *Runner) Evaluate(split string) (map[string]float64, error) {
+// mlm_accuracy), and "<split>/total_loss", the sum of the tasks' losses; a task evaluated over the whole split
+// reports its own metrics instead (retrieval: txt_r1 … r_mean).
+func (r *Runner) Evaluate(split string) (map[string]float64, error) { return r.evaluate(split, false) }
+
+// evaluate is Evaluate; with outputs the tasks evaluated over the whole split also write their outputs into the
+// predictions directory (run_type val, test, inference).
+func (r *Runner) evaluate(split string, outputs bool) (map[string]float64, error) {
 	m := map[string]float64{}
 	prefix := split + "/" + r.s.dataset + "/"
-	total := 0.0
+	total, losses := 0.0, false
 	for i, t := range r.tasks {
+		if t.evaluate != nil {
+			tm, err := t.evaluate(r.evalEnv(t, split, outputs))
+			if err != nil {
+				return nil, fmt.Errorf("evaluating %s on %s: %w", t.name, split, err)
+			}
+			for k, v := range tm {
+				m[prefix+k] = v
+			}
+			continue
+		}
+		losses = true
 		sums := map[string]float64{}
 		var examples, correct, count float64
 		err := r.evalPass(split, t, i, 0, func(b *batch.Batch, outs named.Tensors) error {
@@ -107,13 +125,58 @@ func (r *Runner) Evaluate(split string) (map[string]float64, error) {
 			m[prefix+t.accuracy] = correct / count
 		}
 	}
-	m[split+"/total_loss"] = total
+	if losses {
+		m[split+"/total_loss"] = total
+	}
 	return m, nil
 }
 
-// evaluateAndLog evaluates a split and writes the record.
-func (r *Runner) evaluateAndLog(split string) (map[string]float64, error) {
-	m, err := r.Evaluate(split)
+// evalEnv is what a task's evaluation over a whole split (task.evaluate) works with.
+type evalEnv struct {
+	split string
+	// exec returns the task's whole-split evaluation graph, built by fn on the named inputs the caller passes (the
+	// backbone inputs of a batch, see backboneInputs, and its own) over the model's current weights, in
+	// evaluation mode; it is compiled once per task.
+	exec func(fn func(scope *model.Scope, cfg uniter.Config, in named.Nodes) named.Nodes) (*named.Exec, error)
+	// progress reports work of total units with a bar (on a terminal) and log lines.
+	progress func(total int, what string) *progress
+	// outputs is the path prefix of the files a final evaluation writes, <save dir>/predictions/<dataset>_<split>;
+	// "" during training, whose evaluations write none.
+	outputs string
+}
+
+// evalEnv returns the evaluation environment of task t on a split.
+func (r *Runner) evalEnv(t *task, split string, outputs bool) evalEnv {
+	ev := evalEnv{
+		split:    split,
+		progress: func(total int, what string) *progress { return newProgress(r.Log, total, 0, what) },
+		exec: func(fn func(scope *model.Scope, cfg uniter.Config, in named.Nodes) named.Nodes) (*named.Exec, error) {
+			ex, err := r.execsFor(t)
+			if err != nil {
+				return nil, err
+			}
+			if ex.whole == nil {
+				ex.whole, err = named.NewExec(r.backend, r.store, func(scope *model.Scope, in named.Nodes) named.Nodes {
+					variablesAsParameters(r.store, in["InputIDs"].Graph())
+					return fn(scope, r.model, in)
+				})
+				if err != nil {
+					return nil, fmt.Errorf("creating the %s evaluation graph: %w", t.name, err)
+				}
+			}
+			return ex.whole, nil
+		},
+	}
+	if outputs {
+		ev.outputs = filepath.Join(r.saveDir, predictionsDir, r.s.dataset+"_"+split)
+	}
+	return ev
+}
+
+// evaluateAndLog evaluates a split and writes the record; with outputs, as a final evaluation that writes the
+// tasks' outputs.
+func (r *Runner) evaluateAndLog(split string, outputs bool) (map[string]float64, error) {
+	m, err := r.evaluate(split, outputs)
 	if err != nil {
 		return nil, err
 	}
@@ -163,16 +226,17 @@ func (r *Runner) Predict(split string, n int) ([]Prediction, error) {
 }
 
 // test predicts every question of the test split and writes the official results JSON; with metrics it also
-// evaluates (when the split has annotations).
+// evaluates (when the split has annotations). A task evaluated over the whole split is evaluated either way,
+// writing its outputs (retrieval: the score matrix and the recall, as ORIG inf_itm.py).
 func (r *Runner) test(metrics bool) (map[string]float64, string, error) {
 	m := map[string]float64{}
-	if metrics {
+	if metrics || r.tasks[0].evaluate != nil {
 		src, err := r.data.Split(SplitTest)
 		if err != nil {
 			return nil, "", err
 		}
 		if r.data.Kind != datasets.KindVQA || src.Examples[0].Targets != nil {
-			if m, err = r.evaluateAndLog(SplitTest); err != nil {
+			if m, err = r.evaluateAndLog(SplitTest, true); err != nil {
 				return nil, "", err
 			}
 		}
@@ -188,7 +252,7 @@ func (r *Runner) test(metrics bool) (map[string]float64, string, error) {
 	for i, p := range preds {
 		results[i] = vqa.Result{QuestionID: p.QuestionID, Answer: p.Predicted}
 	}
-	dir := filepath.Join(r.saveDir, "predictions")
+	dir := filepath.Join(r.saveDir, predictionsDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, "", fmt.Errorf("writing predictions: %w", err)
 	}

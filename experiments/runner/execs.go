@@ -20,6 +20,7 @@ type executors struct {
 	accum     *named.Exec // forward + backward, gradients added to the accumulators (earlier micro-batches): the same
 	eval      *named.Exec // forward in evaluation mode: every output of the task's forward
 	attention *named.Exec // forward in evaluation mode: "attention", [layers, B, heads, L, L]
+	whole     *named.Exec // the graph of the task's whole-split evaluation (task.evaluate), made by evalEnv.exec
 }
 
 // execsFor returns the executors of t, creating them on first use.

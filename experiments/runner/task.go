@@ -28,9 +28,11 @@ import (
 // where the constructor decodes the task's head section into its own struct embedding headConfig and checks the
 // dataset's kind (taskEnv.decode), starts the task from its head (taskEnv.newTask), and sets the functions that
 // turn a batch into the named inputs of its uniter objective (feed), build the objective on them (forward) and,
-// when the task has them, count its accuracy (score) and read its predictions (predictions). task_mlm.go is the
-// smallest example. The runner does the rest: the training, accumulation and evaluation graphs, the data
-// iterators, the loss and accuracy metrics "<split>/<dataset>/<name>", the VQA results file, checkpoints.
+// when the task has them, count its accuracy (score) and read its predictions (predictions). A task whose batches
+// the runner's batch.Builder does not make sets plan, and one evaluated over a whole split rather than batch by
+// batch sets evaluate (task_itr.go). task_mlm.go is the smallest example. The runner does the rest: the training,
+// accumulation and evaluation graphs, the data iterators, the loss and accuracy metrics "<split>/<dataset>/<name>",
+// the VQA results file, checkpoints.
 type task struct {
 	name   string     // the entry of tasks: the key of its data state, and the name of its metrics
 	weight int        // the pretraining mix ratio
@@ -56,6 +58,15 @@ type task struct {
 	// predictions returns the text of the predictions forward returns as "prediction" ([B] int32), one per row of
 	// a batch; nil when the task predicts nothing.
 	predictions func(out named.Tensors) []string
+
+	// plan, when set, makes the task's batches of a split in place of the runner's batch.Builder: the epoch
+	// planner and the batch builder of batch.NewPlanIterator, for batches of examples examples (retrieval groups,
+	// token buckets); shuffle draws a new example order per epoch, dropLast drops a last partial batch.
+	plan func(split string, examples int, shuffle, dropLast bool) (batch.PlanFunc, batch.BuildFunc, error)
+	// evaluate, when set, evaluates the task on a whole split in place of the mean of score and the losses over
+	// its batches (retrieval ranks every image of the split against every caption). It returns the task's
+	// metrics by name, without the "<split>/<dataset>/" prefix, and writes its outputs when ev.outputs is set.
+	evaluate func(ev evalEnv) (map[string]float64, error)
 }
 
 // headConfig holds the keys every head section has (model_config.<model>.heads.<task>); each task's head struct

@@ -38,6 +38,29 @@ func (r *Runner) builder(split string) (*batch.Builder, error) {
 	return b, nil
 }
 
+// iterator starts the batches of task i on a split: the training split shuffled, endless and without a last
+// partial batch, any other split once in order. opts gives the prefetch and the start; the seed is the task's.
+func (r *Runner) iterator(t *task, i int, split string, opts batch.PlanIterOptions) (*batch.Iterator, error) {
+	train := split == SplitTrain
+	opts.Seed = taskSeed(r.s.seed, i)
+	if !train {
+		opts.Epochs = 1
+	}
+	if t.plan != nil {
+		plan, build, err := t.plan(split, r.s.batchSize/r.s.updateFrequency, train, train)
+		if err != nil {
+			return nil, err
+		}
+		return batch.NewPlanIterator(plan, build, opts)
+	}
+	b, err := r.builder(split)
+	if err != nil {
+		return nil, err
+	}
+	return batch.NewIterator(b, batch.IterOptions{Task: t.batch, Seed: opts.Seed, Shuffle: train, DropLast: train,
+		Epochs: opts.Epochs, Prefetch: opts.Prefetch, Start: opts.Start})
+}
+
 // taskSeed derives the data seed of the i-th task from the run seed.
 func taskSeed(seed int64, i int) uint64 { return uint64(seed)*1_000_003 + uint64(i) }
 
@@ -57,20 +80,14 @@ func newIntervalStats() *intervalStats {
 // train runs updates until training.max_updates (or early stopping), evaluating and checkpointing on the way.
 func (r *Runner) train(ctx context.Context) error {
 	s := r.s
-	b, err := r.builder(SplitTrain)
-	if err != nil {
-		return err
-	}
 	_, valErr := r.data.Split(SplitVal)
 	hasVal := valErr == nil
 	its := map[string]*batch.Iterator{}
 	byName := map[string]*task{}
 	var mix []batch.Mix
+	var err error
 	for i, t := range r.tasks {
-		it, err := batch.NewIterator(b, batch.IterOptions{
-			Task: t.batch, Seed: taskSeed(s.seed, i), Shuffle: true, DropLast: true,
-			Prefetch: max(1, s.numWorkers), Start: r.state.Data[t.name],
-		})
+		it, err := r.iterator(t, i, SplitTrain, batch.PlanIterOptions{Prefetch: max(1, s.numWorkers), Start: r.state.Data[t.name]})
 		if err != nil {
 			return fmt.Errorf("training data for %s: %w", t.name, err)
 		}
@@ -229,7 +246,7 @@ func (r *Runner) logTrain(prog *progress, st *intervalStats, lr float64) error {
 // periodicEvaluation evaluates on val, updates the best value of the early-stop criteria and says whether it
 // improved and whether training should stop.
 func (r *Runner) periodicEvaluation(prog *progress) (improved, stop bool, err error) {
-	m, err := r.evaluateAndLog(SplitVal)
+	m, err := r.evaluateAndLog(SplitVal, false)
 	if err != nil {
 		return false, false, err
 	}
