@@ -134,10 +134,10 @@ func (r *Runner) evaluate(split string, outputs bool) (map[string]float64, error
 // evalEnv is what a task's evaluation over a whole split (task.evaluate) works with.
 type evalEnv struct {
 	split string
-	// exec returns the task's whole-split evaluation graph, built by fn on the named inputs the caller passes (the
-	// backbone inputs of a batch, see backboneInputs, and its own) over the model's current weights, in
-	// evaluation mode; it is compiled once per task.
-	exec func(fn func(scope *model.Scope, cfg uniter.Config, in named.Nodes) named.Nodes) (*named.Exec, error)
+	// exec returns the task's evaluation graph of the given name, built by fn on the named inputs the caller passes
+	// (the backbone inputs of a batch, see backboneInputs, and its own) over the model's current weights, in
+	// evaluation mode; it is made once per task and name.
+	exec func(name string, fn func(scope *model.Scope, cfg uniter.Config, in named.Nodes) named.Nodes) (*named.Exec, error)
 	// progress reports work of total units with a bar (on a terminal) and log lines.
 	progress func(total int, what string) *progress
 	// outputs is the path prefix of the files a final evaluation writes, <save dir>/predictions/<dataset>_<split>;
@@ -150,21 +150,22 @@ func (r *Runner) evalEnv(t *task, split string, outputs bool) evalEnv {
 	ev := evalEnv{
 		split:    split,
 		progress: func(total int, what string) *progress { return newProgress(r.Log, total, 0, what) },
-		exec: func(fn func(scope *model.Scope, cfg uniter.Config, in named.Nodes) named.Nodes) (*named.Exec, error) {
+		exec: func(name string, fn func(scope *model.Scope, cfg uniter.Config, in named.Nodes) named.Nodes) (*named.Exec, error) {
 			ex, err := r.execsFor(t)
 			if err != nil {
 				return nil, err
 			}
-			if ex.whole == nil {
-				ex.whole, err = named.NewExec(r.backend, r.store, func(scope *model.Scope, in named.Nodes) named.Nodes {
+			if ex.named[name] == nil {
+				e, err := named.NewExec(r.backend, r.store, func(scope *model.Scope, in named.Nodes) named.Nodes {
 					variablesAsParameters(r.store, in["InputIDs"].Graph())
 					return fn(scope, r.model, in)
 				})
 				if err != nil {
-					return nil, fmt.Errorf("creating the %s evaluation graph: %w", t.name, err)
+					return nil, fmt.Errorf("creating the %s graph %s: %w", t.name, name, err)
 				}
+				ex.named[name] = e
 			}
-			return ex.whole, nil
+			return ex.named[name], nil
 		},
 	}
 	if outputs {

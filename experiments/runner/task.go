@@ -63,6 +63,8 @@ type task struct {
 	// planner and the batch builder of batch.NewPlanIterator, for batches of examples examples (retrieval groups,
 	// token buckets); shuffle draws a new example order per epoch, dropLast drops a last partial batch.
 	plan func(split string, examples int, shuffle, dropLast bool) (batch.PlanFunc, batch.BuildFunc, error)
+	// evalBatch is the number of rows per batch of evaluate (retrieval: ORIG inf_minibatch_size).
+	evalBatch int
 	// evaluate, when set, evaluates the task on a whole split in place of the mean of score and the losses over
 	// its batches (retrieval ranks every image of the split against every caption). It returns the task's
 	// metrics by name, without the "<split>/<dataset>/" prefix, and writes its outputs when ev.outputs is set.
