@@ -1,11 +1,13 @@
 package runner
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint
@@ -128,9 +130,8 @@ func newRetrievalTask(env taskEnv) (*task, error) {
 		}
 		return named.Nodes{"loss": loss, "rank_loss": loss}, nil
 	}
-	t.evaluate = func(ev evalEnv) (map[string]float64, error) {
-		return evaluateRetrieval(ev, env, h.InfMinibatchSize)
-	}
+	t.evalBatch = h.InfMinibatchSize
+	t.evaluate = func(ev evalEnv) (map[string]float64, error) { return evaluateRetrieval(ev, env, t.evalBatch) }
 	return t, nil
 }
 
@@ -176,9 +177,7 @@ func retrievalScoreMatrix(ev evalEnv, env taskEnv, rows int) (*retrievalMatrix, 
 	if err != nil {
 		return nil, fmt.Errorf("dataset %s split %s: %w", env.data.Name, ev.split, err)
 	}
-	exec, err := ev.exec(func(scope *model.Scope, cfg uniter.Config, in named.Nodes) named.Nodes {
-		return named.Nodes{"scores": uniter.RetrievalScores(scope, cfg, named.Bind[uniter.Inputs](in))}
-	})
+	exec, err := ev.exec("scores", retrievalScoresGraph)
 	if err != nil {
 		return nil, err
 	}
@@ -196,13 +195,8 @@ func retrievalScoreMatrix(ev evalEnv, env taskEnv, rows int) (*retrievalMatrix, 
 	prog := ev.progress(batches, "scoring "+ev.split)
 	defer prog.finish()
 	start := time.Now()
-	var tfill, tcall time.Duration
-	defer func() { fmt.Println("TIMING fill", tfill, "call", tcall, "textlen", bt.TextLen, "regions", bt.NumRegions) }()
 	for k := range batches {
-		t0 := time.Now()
 		n, err := re.Fill(bt, k*rows)
-		tfill += time.Since(t0)
-		t0 = time.Now()
 		if err != nil {
 			return nil, err
 		}
@@ -211,7 +205,6 @@ func retrievalScoreMatrix(ev evalEnv, env taskEnv, rows int) (*retrievalMatrix, 
 			return nil, fmt.Errorf("scoring %s pairs: %w", ev.split, err)
 		}
 		s := outs["scores"].Value().([]float32)
-		tcall += time.Since(t0)
 		for r := range n {
 			m.Scores[int(bt.PairTexts[r])*ni+int(bt.PairImages[r])] = s[r]
 		}
@@ -220,6 +213,62 @@ func retrievalScoreMatrix(ev evalEnv, env taskEnv, rows int) (*retrievalMatrix, 
 	prog.logf("scored the %d captions × %d images of %s in %s (%.0f pairs/s)", nt, ni, ev.split,
 		time.Since(start).Round(time.Millisecond), float64(pairs)/time.Since(start).Seconds())
 	return m, nil
+}
+
+// retrievalScoresGraph is the graph scoring pairs: "scores" [B], the ranking head's logit of every row.
+func retrievalScoresGraph(scope *model.Scope, cfg uniter.Config, in named.Nodes) named.Nodes {
+	return named.Nodes{"scores": uniter.RetrievalScores(scope, cfg, named.Bind[uniter.Inputs](in))}
+}
+
+// RetrievedImage is an image ranked for a caption by RetrieveImages.
+type RetrievedImage struct {
+	Key       string  // the image's key in the feature store
+	ImagePath string  // the image file when known (synthetic data), else ""
+	Score     float32 // the ranking head's logit of the (caption, image) pair; its sigmoid is the match probability
+}
+
+// RetrieveImages ranks every image of a split for a caption (any text) with the retrieval head of a run whose task
+// is image-text retrieval, and returns the k best, the highest score first (equal scores in the split's image
+// order, as ORIG's ranking).
+func (r *Runner) RetrieveImages(split, caption string, k int) ([]RetrievedImage, error) {
+	t := r.tasks[0]
+	if t.head != uniter.HeadRank || len(r.tasks) != 1 {
+		return nil, fmt.Errorf("retrieve images: the run's task %s is not image-text retrieval", t.name)
+	}
+	set, err := r.data.Split(split)
+	if err != nil {
+		return nil, err
+	}
+	re, err := batch.NewRetrievalEval(set, r.model.ImgDim, batch.TokenIDsOf(r.data.Tokenizer))
+	if err != nil {
+		return nil, fmt.Errorf("retrieve images: %w", err)
+	}
+	exec, err := r.evalEnv(t, split, false).exec("scores", retrievalScoresGraph)
+	if err != nil {
+		return nil, err
+	}
+	pieces := r.data.Tokenizer.Encode(caption)
+	if len(pieces)+2 > r.model.MaxPositionEmbeddings {
+		return nil, fmt.Errorf("retrieve images: the caption has %d word pieces, the model takes at most %d", len(pieces),
+			r.model.MaxPositionEmbeddings-2)
+	}
+	ranked := make([]RetrievedImage, 0, len(re.Images))
+	for first := 0; first < len(re.Images); first += t.evalBatch {
+		bt, err := re.QueryBatch(pieces, first, t.evalBatch)
+		if err != nil {
+			return nil, err
+		}
+		outs, err := exec.Call(backboneInputs(bt))
+		if err != nil {
+			return nil, fmt.Errorf("retrieve images: %w", err)
+		}
+		for i, s := range outs["scores"].Value().([]float32) {
+			key := re.Images[bt.PairImages[i]]
+			ranked = append(ranked, RetrievedImage{Key: key, ImagePath: r.data.ImagePath(key), Score: s})
+		}
+	}
+	slices.SortStableFunc(ranked, func(a, b RetrievedImage) int { return cmp.Compare(b.Score, a.Score) })
+	return ranked[:min(k, len(ranked))], nil
 }
 
 // recallMetrics names the recall as ORIG's itm_eval does.
