@@ -15,6 +15,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/uniter-go/uniter/data/batch"
+	"github.com/uniter-go/uniter/data/dataset"
 	"github.com/uniter-go/uniter/data/datasets"
 	"github.com/uniter-go/uniter/data/metrics"
 	"github.com/uniter-go/uniter/data/pydata"
@@ -173,9 +174,9 @@ func retrievalScoreMatrix(ev evalEnv, env taskEnv, rows int) (*retrievalMatrix, 
 	if err != nil {
 		return nil, err
 	}
-	re, err := batch.NewRetrievalEval(set, env.model.ImgDim, batch.TokenIDsOf(env.data.Tokenizer))
+	re, err := newRetrievalEval(env.data, set, env.model.ImgDim, rows)
 	if err != nil {
-		return nil, fmt.Errorf("dataset %s split %s: %w", env.data.Name, ev.split, err)
+		return nil, err
 	}
 	exec, err := ev.exec("scores", retrievalScoresGraph)
 	if err != nil {
@@ -186,17 +187,12 @@ func retrievalScoreMatrix(ev evalEnv, env taskEnv, rows int) (*retrievalMatrix, 
 	for i := range set.Examples {
 		m.TextIDs = append(m.TextIDs, set.Examples[i].ID)
 	}
-	rows = min(rows, pairs)
-	bt, err := re.NewBatch(rows)
-	if err != nil {
-		return nil, err
-	}
-	batches := (pairs + rows - 1) / rows
+	batches := re.NumBatches()
 	prog := ev.progress(batches, "scoring "+ev.split)
 	defer prog.finish()
 	start := time.Now()
 	for k := range batches {
-		n, err := re.Fill(bt, k*rows)
+		bt, err := re.Batch(k)
 		if err != nil {
 			return nil, err
 		}
@@ -204,15 +200,27 @@ func retrievalScoreMatrix(ev evalEnv, env taskEnv, rows int) (*retrievalMatrix, 
 		if err != nil {
 			return nil, fmt.Errorf("scoring %s pairs: %w", ev.split, err)
 		}
-		s := outs["scores"].Value().([]float32)
-		for r := range n {
-			m.Scores[int(bt.PairTexts[r])*ni+int(bt.PairImages[r])] = s[r]
+		for r, s := range outs["scores"].Value().([]float32) {
+			if bt.ExampleOK[r] {
+				m.Scores[int(bt.PairTexts[r])*ni+int(bt.PairImages[r])] = s
+			}
 		}
-		prog.set(k+1, fmt.Sprintf("scoring %s: %.0f pairs/s", ev.split, float64((k+1)*rows)/time.Since(start).Seconds()))
+		prog.set(k+1, fmt.Sprintf("scoring %s: %.0f pairs/s", ev.split, float64(k+1)*float64(pairs)/float64(batches)/time.Since(start).Seconds()))
 	}
 	prog.logf("scored the %d captions × %d images of %s in %s (%.0f pairs/s)", nt, ni, ev.split,
 		time.Since(start).Round(time.Millisecond), float64(pairs)/time.Since(start).Seconds())
 	return m, nil
+}
+
+// newRetrievalEval enumerates the pairs of a split of d in batches of at most rows pairs, their text length and
+// region count rounded up to multiples of 8 (within max_seq_length and max_regions): few graph shapes.
+func newRetrievalEval(d *datasets.Data, set *dataset.Set, featDim, rows int) (*batch.RetrievalEval, error) {
+	buckets := batch.ShapeBuckets{Text: batch.LinearBuckets(8, d.TextLen), Regions: batch.LinearBuckets(8, d.NumRegions)}
+	re, err := batch.NewRetrievalEval(set, featDim, batch.TokenIDsOf(d.Tokenizer), rows, buckets)
+	if err != nil {
+		return nil, fmt.Errorf("dataset %s: %w", d.Name, err)
+	}
+	return re, nil
 }
 
 // retrievalScoresGraph is the graph scoring pairs: "scores" [B], the ranking head's logit of every row.
@@ -239,9 +247,9 @@ func (r *Runner) RetrieveImages(split, caption string, k int) ([]RetrievedImage,
 	if err != nil {
 		return nil, err
 	}
-	re, err := batch.NewRetrievalEval(set, r.model.ImgDim, batch.TokenIDsOf(r.data.Tokenizer))
+	re, err := newRetrievalEval(r.data, set, r.model.ImgDim, t.evalBatch)
 	if err != nil {
-		return nil, fmt.Errorf("retrieve images: %w", err)
+		return nil, err
 	}
 	exec, err := r.evalEnv(t, split, false).exec("scores", retrievalScoresGraph)
 	if err != nil {
@@ -253,11 +261,12 @@ func (r *Runner) RetrieveImages(split, caption string, k int) ([]RetrievedImage,
 			r.model.MaxPositionEmbeddings-2)
 	}
 	ranked := make([]RetrievedImage, 0, len(re.Images))
-	for first := 0; first < len(re.Images); first += t.evalBatch {
-		bt, err := re.QueryBatch(pieces, first, t.evalBatch)
+	for first := 0; first < len(re.Images); {
+		bt, err := re.QueryBatch(pieces, first)
 		if err != nil {
 			return nil, err
 		}
+		first += bt.Size
 		outs, err := exec.Call(backboneInputs(bt))
 		if err != nil {
 			return nil, fmt.Errorf("retrieve images: %w", err)
