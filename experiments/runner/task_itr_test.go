@@ -15,6 +15,7 @@ import (
 
 	"github.com/uniter-go/uniter/data/batch"
 	"github.com/uniter-go/uniter/data/pydata"
+	"github.com/uniter-go/uniter/experiments/config"
 	"github.com/uniter-go/uniter/uniter"
 	"github.com/uniter-go/uniter/uniter/named"
 )
@@ -274,6 +275,43 @@ func TestRetrievalHeadFromITM(t *testing.T) {
 		}
 		if got := tensors.MustCopyFlatData[float32](v.MustValue()); !slices.Equal(got, want) {
 			t.Errorf("%s = %v, want itm_output row 1 %v", key, got, want)
+		}
+	}
+}
+
+// TestRetrievalConfigs reads experiments/itr/defaults.yaml and hard_negatives.yaml: ORIG's Flickr30K settings of
+// config/train-itm-flickr-base-8gpu.json and config/train-itm-flickr-base-16gpu-hn.json, as the runner takes them.
+func TestRetrievalConfigs(t *testing.T) {
+	for _, c := range []struct {
+		file                                        string
+		negatives, hard, batch, freq, steps, warmup int
+	}{
+		{"defaults.yaml", 1, 0, 1280, 32, 20000, 2000},
+		{"hard_negatives.yaml", 399, 31, 128, 128, 5000, 500},
+	} {
+		cfg, err := config.Load(config.LoadOptions{Config: filepath.Join("..", "itr", c.file)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := readSettings(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var h retrievalHead
+		if err := cfg.Decode("model_config.uniter.heads.itm", &h); err != nil {
+			t.Fatal(err)
+		}
+		mc := s.modelConfig
+		if h.Type != "itr" || h.Margin != 0.2 || h.NegativeSize != c.negatives || h.HardNegSize != c.hard {
+			t.Errorf("%s: head %+v", c.file, h)
+		}
+		if s.dataset != "itm" || s.lr != 5e-5 || s.wd != 0.01 || !slices.Equal(s.betas, []float64{0.9, 0.98}) || !s.clip ||
+			s.maxGradNorm != 2 || s.batchSize != c.batch || s.updateFrequency != c.freq || s.maxUpdates != c.steps ||
+			s.warmup != c.warmup || s.criteria != "itm/r_mean" || s.minimize || !s.resumePretrained {
+			t.Errorf("%s: settings %+v", c.file, s)
+		}
+		if mc.HiddenSize != 768 || mc.NumHiddenLayers != 12 || mc.VocabSize != 28996 || mc.HiddenDropoutProb != 0.1 || mc.ImgDim != 2048 {
+			t.Errorf("%s: model %+v", c.file, mc.Config)
 		}
 	}
 }
