@@ -2,7 +2,6 @@ package uniter
 
 import (
 	"fmt"
-	"math"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint
 	"github.com/gomlx/gomlx/ml/model"
@@ -70,7 +69,8 @@ func NLVR2PairedAttnHead(scope *model.Scope, cfg Config, seq, mask *Node) *Node 
 // crossAttention is ORIG's MultiheadAttention "prefix" (model/attention.py, PyTorch's nn.MultiheadAttention) with
 // queries from query [B,Lq,H] and keys and values from kv [B,Lk,H]: in_proj_weight [3H,H] and in_proj_bias [3H]
 // hold the query, key and value projections stacked, out_proj maps the merged heads. Keys where keyMask [B,Lk] is
-// 0 get −∞ scores (key_padding_mask). Output [B,Lq,H].
+// 0 get a score of −10³⁰: PyTorch's key_padding_mask gives −∞, which yields the same weights wherever a row has a
+// real key, and NaN on a padding row of a batch, which has none (this gives it finite values). Output [B,Lq,H].
 func crossAttention(scope *model.Scope, cfg Config, prefix string, query, kv, keyMask *Node) *Node {
 	g := query.Graph()
 	h := cfg.HiddenSize
@@ -79,11 +79,14 @@ func crossAttention(scope *model.Scope, cfg Config, prefix string, query, kv, ke
 	project := func(x *Node, i int) *Node {
 		return linearWith(scope, x, Slice(w, AxisRange(i*h, (i+1)*h)), Slice(b, AxisRange(i*h, (i+1)*h)))
 	}
-	negInf := Scalar(g, query.DType(), math.Inf(-1))
-	bias := Where(GreaterThan(keyMask, ZerosLike(keyMask)), ZerosLike(keyMask), BroadcastToShape(negInf, keyMask.Shape()))
+	masked := Scalar(g, query.DType(), maskedKeyScore)
+	bias := Where(GreaterThan(keyMask, ZerosLike(keyMask)), ZerosLike(keyMask), BroadcastToShape(masked, keyMask.Shape()))
 	context, _ := multiHeadAttention(scope, cfg, project(query, 0), project(kv, 1), project(kv, 2), InsertAxes(bias, 1, 1))
 	return linear(scope, cfg, prefix+".out_proj", context, h)
 }
+
+// maskedKeyScore is the attention score crossAttention gives a padded key.
+const maskedKeyScore = -1e30
 
 // attentionPool is ORIG's AttentionPool "attn_pool" on x [B,L,H] with mask [B,L] (1 = real): weights
 // softmax(ReLU(Linear(H,1)(x)) − 10⁴·padding) over L, with attention dropout, and the weighted sum of x, [B,H].

@@ -282,3 +282,35 @@ func TestNLVR2PairedAttnMatchesPyTorch(t *testing.T) {
 		t.Errorf("logits %v, PyTorch %v (max difference %g)", outs[0], want, d)
 	}
 }
+
+// TestNLVR2PaddingPairIsFinite checks that a pair of padding rows (no real token, no real region), as the last
+// batch of an evaluation pass holds, gives finite paired-attn logits, and weighted 0 leaves the loss of the real
+// pair unchanged.
+func TestNLVR2PaddingPairIsFinite(t *testing.T) {
+	cfg := testConfig()
+	cfg.TypeVocabSize = NLVR2TypeVocabSize
+	store := newStore(14)
+	tb := newTinyBatch(cfg, 14)
+	for j := range tb.txtMask[2] {
+		tb.txtMask[2][j] = 0
+	}
+	for j := range tb.imgMask[2] {
+		tb.imgMask[2][j] = 0
+	}
+	outs := call(t, store, tb.inputs(nil), func(scope *model.Scope, in named.Nodes) named.Nodes {
+		x := named.Bind[Inputs](in)
+		g := x.InputIDs.Graph()
+		pairs := gatherRows(x, Reshape(Const(g, []int32{0, 1, 2, 2}), 4, 1))
+		padded := NLVR2(scope, cfg, NLVR2PairedAttn, NLVR2Inputs{Inputs: pairs, Targets: Const(g, []int32{1, 0}), Weights: Const(g, []float32{1, 0})})
+		alone := NLVR2(scope, cfg, NLVR2PairedAttn, NLVR2Inputs{Inputs: gatherRows(x, Reshape(Const(g, []int32{0, 1}), 2, 1)), Targets: Const(g, []int32{1})})
+		return named.Nodes{"logits": padded.Logits, "loss": padded.Loss, "alone": alone.Loss}
+	})
+	for _, v := range outs["logits"] {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			t.Fatalf("logits %v", outs["logits"])
+		}
+	}
+	if d := math.Abs(float64(outs["loss"][0] - outs["alone"][0])); d > 1e-6 {
+		t.Errorf("loss with a padding pair weighted 0: %g, the real pair alone %g", outs["loss"][0], outs["alone"][0])
+	}
+}

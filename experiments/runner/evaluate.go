@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/gomlx/gomlx/ml/model"
@@ -22,9 +21,6 @@ const (
 	SplitVal   = datasets.SplitVal
 	SplitTest  = datasets.SplitTest
 )
-
-// predictionsDir is the directory of the save directory that test and inference write their outputs into.
-const predictionsDir = "predictions"
 
 // Prediction is the model's answer to one VQA question.
 type Prediction struct {
@@ -44,7 +40,7 @@ func (r *Runner) evalPass(split string, t *task, i, limit int, visit func(b *bat
 	if err != nil {
 		return err
 	}
-	it, err := r.iterator(t, i, split, batch.PlanIterOptions{Prefetch: 1})
+	it, err := r.iterator(t, i, split, false, batch.State{})
 	if err != nil {
 		return fmt.Errorf("%s data for %s: %w", split, t.name, err)
 	}
@@ -72,19 +68,23 @@ func (r *Runner) evalPass(split string, t *task, i, limit int, visit func(b *bat
 // the mean loss terms "<split>/<dataset>/<loss>" and the accuracy (e.g. vqa_accuracy, itm_accuracy,
 // mlm_accuracy), and "<split>/total_loss", the sum of the tasks' losses; a task evaluated over the whole split
 // reports its own metrics instead (retrieval: txt_r1 … r_mean).
-func (r *Runner) Evaluate(split string) (map[string]float64, error) { return r.evaluate(split, false) }
+func (r *Runner) Evaluate(split string) (map[string]float64, error) {
+	m, _, err := r.evaluate(split, false)
+	return m, err
+}
 
-// evaluate is Evaluate; with outputs the tasks evaluated over the whole split also write their outputs into the
-// predictions directory (run_type val, test, inference).
-func (r *Runner) evaluate(split string, outputs bool) (map[string]float64, error) {
+// evaluate is Evaluate; with keep it also returns the predictions file entries of the tasks that have one, by
+// task name, and the tasks evaluated over the whole split write their outputs.
+func (r *Runner) evaluate(split string, keep bool) (map[string]float64, map[string][]result, error) {
 	m := map[string]float64{}
+	kept := map[string][]result{}
 	prefix := split + "/" + r.s.dataset + "/"
 	total, losses := 0.0, false
 	for i, t := range r.tasks {
 		if t.evaluate != nil {
-			tm, err := t.evaluate(r.evalEnv(t, split, outputs))
+			tm, err := t.evaluate(r.evalEnv(t, split, keep))
 			if err != nil {
-				return nil, fmt.Errorf("evaluating %s on %s: %w", t.name, split, err)
+				return nil, nil, fmt.Errorf("evaluating %s on %s: %w", t.name, split, err)
 			}
 			for k, v := range tm {
 				m[prefix+k] = v
@@ -109,13 +109,16 @@ func (r *Runner) evaluate(split string, outputs bool) (map[string]float64, error
 				c, k := t.score(b, outs)
 				correct, count = correct+c, count+k
 			}
+			if keep && t.results != nil {
+				kept[t.name] = append(kept[t.name], t.results.collect(b, outs)...)
+			}
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if examples == 0 {
-			return nil, fmt.Errorf("evaluating %s: split %s has no examples", t.name, split)
+			return nil, nil, fmt.Errorf("evaluating %s: split %s has no examples", t.name, split)
 		}
 		total += sums["loss"] / examples
 		for _, p := range t.parts {
@@ -128,7 +131,7 @@ func (r *Runner) evaluate(split string, outputs bool) (map[string]float64, error
 	if losses {
 		m[split+"/total_loss"] = total
 	}
-	return m, nil
+	return m, kept, nil
 }
 
 // evalEnv is what a task's evaluation over a whole split (task.evaluate) works with.
@@ -174,18 +177,45 @@ func (r *Runner) evalEnv(t *task, split string, outputs bool) evalEnv {
 	return ev
 }
 
-// evaluateAndLog evaluates a split and writes the record; with outputs, as a final evaluation that writes the
-// tasks' outputs.
-func (r *Runner) evaluateAndLog(split string, outputs bool) (map[string]float64, error) {
-	m, err := r.evaluate(split, outputs)
+// evaluateAndLog evaluates a split and writes the record.
+func (r *Runner) evaluateAndLog(split string) (map[string]float64, error) {
+	m, err := r.Evaluate(split)
 	if err != nil {
 		return nil, err
 	}
+	return m, r.log(m)
+}
+
+// log writes an evaluation record.
+func (r *Runner) log(m map[string]float64) error {
 	rec := make(map[string]float64, len(m)+1)
 	for k, v := range m {
 		rec[k] = v
 	}
-	return m, r.emit(rec)
+	return r.emit(rec)
+}
+
+// evaluateWithResults evaluates a split, logging the metrics when logged, and writes the predictions file of
+// the task that has one ("" when none does).
+func (r *Runner) evaluateWithResults(split string, logged bool) (map[string]float64, string, error) {
+	m, kept, err := r.evaluate(split, true)
+	if err != nil {
+		return nil, "", err
+	}
+	if logged {
+		if err := r.log(m); err != nil {
+			return nil, "", err
+		}
+	}
+	var file string
+	for _, t := range r.tasks {
+		if t.results != nil {
+			if file, err = r.writeResults(t, split, kept[t.name]); err != nil {
+				return nil, "", err
+			}
+		}
+	}
+	return m, file, nil
 }
 
 // Predict returns the model's answers to the first n questions of a split (n ≤ 0: all).
@@ -226,18 +256,25 @@ func (r *Runner) Predict(split string, n int) ([]Prediction, error) {
 	return preds, err
 }
 
-// test predicts every question of the test split and writes the official results JSON; with metrics it also
-// evaluates (when the split has annotations). A task evaluated over the whole split is evaluated either way,
-// writing its outputs (retrieval: the score matrix and the recall, as ORIG inf_itm.py).
+// test writes the predictions of the test split: the task's predictions file or whole-split outputs (with
+// metrics, also the evaluation), or for VQA the official results JSON of every question (with metrics, also the evaluation when the
+// split has annotations).
 func (r *Runner) test(metrics bool) (map[string]float64, string, error) {
+	if r.tasks[0].results != nil || r.tasks[0].evaluate != nil {
+		m, file, err := r.evaluateWithResults(SplitTest, metrics)
+		if !metrics {
+			m = map[string]float64{}
+		}
+		return m, file, err
+	}
 	m := map[string]float64{}
-	if metrics || r.tasks[0].evaluate != nil {
+	if metrics {
 		src, err := r.data.Split(SplitTest)
 		if err != nil {
 			return nil, "", err
 		}
 		if r.data.Kind != datasets.KindVQA || src.Examples[0].Targets != nil {
-			if m, err = r.evaluateAndLog(SplitTest, true); err != nil {
+			if m, err = r.evaluateAndLog(SplitTest); err != nil {
 				return nil, "", err
 			}
 		}
@@ -253,11 +290,10 @@ func (r *Runner) test(metrics bool) (map[string]float64, string, error) {
 	for i, p := range preds {
 		results[i] = vqa.Result{QuestionID: p.QuestionID, Answer: p.Predicted}
 	}
-	dir := filepath.Join(r.saveDir, predictionsDir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, "", fmt.Errorf("writing predictions: %w", err)
+	file, err := r.predictionsPath(SplitTest, "json")
+	if err != nil {
+		return nil, "", err
 	}
-	file := filepath.Join(dir, r.s.dataset+"_"+SplitTest+"_results.json")
 	if err := vqa.WriteResults(file, results); err != nil {
 		return nil, "", err
 	}

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint
@@ -37,7 +38,14 @@ func (r *Runner) execsFor(t *task) (*executors, error) {
 		store.SetTraining(g, true)
 		lr := in["LearningRate"]
 		delete(in, "LearningRate")
-		out, _ := t.forward(scope, r.model, in, uniter.Options{})
+		var out named.Nodes
+		if ac := r.s.modelConfig.Adversarial; ac.AdvTraining {
+			inputs, at, weights := t.adversarial(scope, r.model, in)
+			aft := uniter.AdversarialFinetuning(scope, r.model, ac, inputs, at, weights)
+			out = named.Nodes{"loss": aft.Loss, t.parts[0]: aft.TaskLoss, partAdversarialKL: ReduceAllMean(aft.KL)}
+		} else {
+			out, _ = t.forward(scope, r.model, in, uniter.Options{})
+		}
 		loss := out["loss"]
 		vars := TrainableVariables(store, g, frozen)
 		nodes := make([]*Node, len(vars))
@@ -52,7 +60,7 @@ func (r *Runner) execsFor(t *task) (*executors, error) {
 			r.opt.Accumulate(store, vars, grads)
 			res["grad_norm"] = GlobalNorm(grads)
 		}
-		for _, p := range t.parts {
+		for _, p := range r.trainParts(t) {
 			res[p] = out[p]
 		}
 		return res
@@ -86,6 +94,19 @@ func (r *Runner) execsFor(t *task) (*executors, error) {
 	}
 	r.execs[t.name] = ex
 	return ex, nil
+}
+
+// partAdversarialKL is the training metric of VILLA's KL term: the symmetric KL between the clean and the
+// perturbed predictions, averaged over the adversarial steps.
+const partAdversarialKL = "adv_kl"
+
+// trainParts returns the loss parts a training step of t reports: its own, and with adversarial finetuning the
+// KL term.
+func (r *Runner) trainParts(t *task) []string {
+	if r.s.modelConfig.Adversarial.AdvTraining {
+		return append(slices.Clone(t.parts), partAdversarialKL)
+	}
+	return t.parts
 }
 
 // variablesAsParameters makes every model variable of the store a parameter of the evaluation graph g before the

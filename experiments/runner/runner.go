@@ -6,8 +6,9 @@
 //
 // A run writes into its save directory (env.save_dir; when that is the default ./save, a new
 // ./save/<experiment>-<timestamp>): config.yaml (the effective configuration), metrics.jsonl (see ReadMetrics),
-// the checkpoints (see saveCheckpoint) and, for test/inference, predictions/<dataset>_<split>_results.json in the
-// official VQA results format.
+// the checkpoints (see saveCheckpoint) and the predictions predictions/<dataset>_<split>_results.<ext>: for VQA
+// (test, inference) the official VQA results JSON; for NLVR2, SNLI-VE and referring expressions (val, test,
+// inference) the files ORIG's train_nlvr2.py, train_ve.py and train_re.py write.
 //
 // Use from Go (e.g. a notebook):
 //
@@ -82,7 +83,8 @@ type Result struct {
 	Final map[string]float64
 	// BestStep is the update of the best checkpoint (0 when there was no evaluation during training).
 	BestStep int
-	// Predictions is the results JSON written by test or inference ("" when none).
+	// Predictions is the last predictions file written: by test or inference, else by val for the tasks with a
+	// benchmark predictions file ("" when none).
 	Predictions string
 	Elapsed     time.Duration
 }
@@ -421,11 +423,11 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		}
 	}
 	if s.has("val") {
-		m, err := r.evaluateAndLog(SplitVal, true)
+		m, file, err := r.evaluateWithResults(SplitVal, true)
 		if err != nil {
 			return nil, err
 		}
-		res.Final = m
+		res.Final, res.Predictions = m, file
 	}
 	for _, step := range []string{"test", "inference"} {
 		if !s.has(step) {
@@ -438,7 +440,9 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		for k, v := range m {
 			res.Final[k] = v
 		}
-		res.Predictions = file
+		if file != "" {
+			res.Predictions = file
+		}
 	}
 	if len(res.Final) == 0 {
 		res.Final = r.state.Evaluation // run_type train: the last periodic evaluation

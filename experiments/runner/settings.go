@@ -35,6 +35,7 @@ type settings struct {
 	numWorkers      int
 	backend         string
 	metrics         []string // evaluation.metrics
+	batching        batching // training.batching
 
 	optimizerType string
 	lr, eps, wd   float64
@@ -69,7 +70,10 @@ type ModelConfig struct {
 	// Heads holds the head section of each task, decoded by the task's constructor (see task).
 	Heads  map[string]any    `json:"heads"`
 	Losses map[string]string `json:"losses"`
-	Compat struct {
+	// Adversarial holds VILLA's adversarial finetuning settings under the keys of its config/train-*-adv.json;
+	// with adv_training the tasks that have it (VQA, NLVR2, SNLI-VE) train with uniter.AdversarialFinetuning.
+	Adversarial uniter.AdversarialConfig `json:"adversarial"`
+	Compat      struct {
 		MMF bool `json:"mmf"`
 	} `json:"compat"`
 	// MMF's sub-configurations, accepted so that MMF's YAML files load; vocab_size takes
@@ -100,6 +104,9 @@ func DecodeModelConfig(c *config.Config) (*ModelConfig, error) {
 	}
 	if err := mc.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	if err := mc.Adversarial.Validate(); err != nil {
+		return nil, fmt.Errorf("config key %s.adversarial: %w", key, err)
 	}
 	return mc, nil
 }
@@ -199,6 +206,7 @@ func readSettings(c *config.Config) (*settings, error) {
 	s.minimize = g.bool("training.early_stop.minimize")
 	s.patience = g.int("training.early_stop.patience")
 	s.numWorkers = g.int("training.num_workers")
+	g.fail(c.Decode("training.batching", &s.batching))
 	s.backend = g.str("training.backend")
 	if g.bool("training.fp16") {
 		g.fail(errors.New("config key training.fp16: float16 training is not supported by this runner; use false"))
@@ -296,6 +304,35 @@ func (s *settings) check() error {
 			s.logInterval, s.evalInterval, s.ckptInterval)
 	case s.saveDir == "":
 		return errors.New("config key env.save_dir: empty")
+	}
+	return s.batching.check()
+}
+
+// batching is training.batching: how the runner cuts the examples of the downstream tasks (and, with tokens, of
+// every task) into batches, and the padded shapes of those batches.
+type batching struct {
+	// Tokens is ORIG's train_batch_size: a training micro-batch holds as many examples as fit in this many tokens
+	// (text pieces and regions, padding included) with ORIG's TokenBucketSampler (data/sampler.py); update_frequency
+	// micro-batches make an update. 0 batches training.batch_size examples per update instead.
+	Tokens int `json:"tokens"`
+	// ValTokens is ORIG's val_batch_size, the tokens of an evaluation batch; 0 = Tokens.
+	ValTokens int `json:"val_tokens"`
+	// BucketSize and SizeMultiple are ORIG's BUCKET_SIZE (examples sorted by length together) and size_multiple
+	// (examples added to a batch at a time).
+	BucketSize   int `json:"bucket_size"`
+	SizeMultiple int `json:"size_multiple"`
+	// TextBuckets and RegionBuckets are the padded text lengths and region counts a batch may have: a batch's
+	// longest text and largest region count are rounded up to the next one, so that a backend compiling one graph
+	// per shape compiles a handful. [] = powers of two from 8 up to the dataset's max_seq_length and max_regions.
+	TextBuckets   []int `json:"text_buckets"`
+	RegionBuckets []int `json:"region_buckets"`
+}
+
+// check validates the sizes.
+func (b batching) check() error {
+	if b.Tokens < 0 || b.ValTokens < 0 || b.BucketSize < 1 || b.SizeMultiple < 1 {
+		return fmt.Errorf("config keys training.batching: tokens %d and val_tokens %d must be ≥ 0, bucket_size %d and size_multiple %d ≥ 1",
+			b.Tokens, b.ValTokens, b.BucketSize, b.SizeMultiple)
 	}
 	return nil
 }

@@ -28,11 +28,13 @@ import (
 // where the constructor decodes the task's head section into its own struct embedding headConfig and checks the
 // dataset's kind (taskEnv.decode), starts the task from its head (taskEnv.newTask), and sets the functions that
 // turn a batch into the named inputs of its uniter objective (feed), build the objective on them (forward) and,
-// when the task has them, count its accuracy (score) and read its predictions (predictions). A task whose batches
-// the runner's batch.Builder does not make sets plan, and one evaluated over a whole split rather than batch by
-// batch sets evaluate (task_itr.go). task_mlm.go is the smallest example. The runner does the rest: the training,
-// accumulation and evaluation graphs, the data iterators, the loss and accuracy metrics "<split>/<dataset>/<name>",
-// the VQA results file, checkpoints.
+// when the task has them, count its accuracy (score) and read its predictions (predictions). task_mlm.go is the
+// smallest example. A task whose examples are not the dataset's example set (NLVR2's pairs, referring
+// expressions) sets examples; one that VILLA's adversarial finetuning can train sets adversarial; one with a
+// benchmark predictions file sets results; one evaluated over a whole split rather than batch by batch (retrieval
+// ranks every image against every caption) sets evaluate. The runner does the rest: the training, accumulation and evaluation
+// graphs, the data iterators (ORIG's token buckets with training.batching.tokens), the loss and accuracy metrics
+// "<split>/<dataset>/<name>", the predictions files, the attention maps, checkpoints.
 type task struct {
 	name   string     // the entry of tasks: the key of its data state, and the name of its metrics
 	weight int        // the pretraining mix ratio
@@ -55,20 +57,25 @@ type task struct {
 	forward func(scope *model.Scope, cfg uniter.Config, in named.Nodes, opts uniter.Options) (named.Nodes, *uniter.Output)
 	// score returns the accuracy numerator and denominator of an evaluated batch from forward's outputs.
 	score func(b *batch.Batch, out named.Tensors) (correct, count float64)
-	// predictions returns the text of the predictions forward returns as "prediction" ([B] int32), one per row of
-	// a batch; nil when the task predicts nothing.
+	// predictions returns the text of the predictions forward returns as "prediction" ([B] int32), one per
+	// example slot of a batch (a row, or NLVR2 paired's pair of rows); nil when the task predicts nothing.
 	predictions func(out named.Tensors) []string
 
-	// plan, when set, makes the task's batches of a split in place of the runner's batch.Builder: the epoch
-	// planner and the batch builder of batch.NewPlanIterator, for batches of examples examples (retrieval groups,
-	// token buckets); shuffle draws a new example order per epoch, dropLast drops a last partial batch.
-	plan func(split string, examples int, shuffle, dropLast bool) (batch.PlanFunc, batch.BuildFunc, error)
+	// examples, when set, returns the examples of a split as the task batches them; nil: the dataset's example set
+	// (Data.Splits) through the batch builder.
+	examples func(split string) (*examples, error)
+	// adversarial, when set, is the task as VILLA's adversarial finetuning trains it (model_config.<model>.adversarial)
+	// on the inputs feed gave: the backbone inputs it perturbs, the logits and loss, and the weights of the logits'
+	// rows.
+	adversarial func(scope *model.Scope, cfg uniter.Config, in named.Nodes) (uniter.Inputs, uniter.AdversarialTask, *Node)
+	// results, when set, is the predictions file of an evaluated split in the benchmark's format.
+	results *resultsFile
+	// evaluate, when set, evaluates the task on a whole split in place of the mean of score and the losses over its
+	// batches. It returns the task's metrics by name, without the "<split>/<dataset>/" prefix, and writes its
+	// outputs when ev.outputs is set (run_type val, test, inference).
+	evaluate func(ev evalEnv) (map[string]float64, error)
 	// evalBatch is the number of rows per batch of evaluate (retrieval: ORIG inf_minibatch_size).
 	evalBatch int
-	// evaluate, when set, evaluates the task on a whole split in place of the mean of score and the losses over
-	// its batches (retrieval ranks every image of the split against every caption). It returns the task's
-	// metrics by name, without the "<split>/<dataset>/" prefix, and writes its outputs when ev.outputs is set.
-	evaluate func(ev evalEnv) (map[string]float64, error)
 }
 
 // headConfig holds the keys every head section has (model_config.<model>.heads.<task>); each task's head struct
@@ -158,6 +165,10 @@ func (r *Runner) newTasks() ([]*task, error) {
 			return nil, err
 		}
 		t.weight = w.weight
+		if s.modelConfig.Adversarial.AdvTraining && (t.adversarial == nil || len(t.parts) != 1) {
+			return nil, fmt.Errorf("config key %s.adversarial.adv_training: task %s (type %s) has no adversarial finetuning "+
+				"(VILLA's: VQA, NLVR2, SNLI-VE)", mc, w.task, kind)
+		}
 		out = append(out, t)
 	}
 	return out, nil
@@ -193,6 +204,35 @@ func hits(out named.Nodes, logits, labels, weights *Node) {
 	ok := ConvertDType(Equal(pred, ConvertDType(labels, dtypes.Int32)), dtypes.Float32)
 	w := ConvertDType(weights, dtypes.Float32)
 	out["correct"], out["count"] = ReduceAllSum(Mul(ok, w)), ReduceAllSum(w)
+}
+
+// headKeys returns the ORIG key of every variable of a uniter head (see uniter.ParameterShapes), the key
+// prefixes of a task's learning-rate multiplier and freeze.
+func headKeys(cfg uniter.Config, head string) ([]string, error) {
+	shapes, err := uniter.ParameterShapes(cfg, head)
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	for k := range shapes {
+		if !strings.HasPrefix(k, "uniter.") {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys, nil
+}
+
+// slotWeights returns the [B/per] example weights of a batch whose examples take per rows each (NLVR2 paired: 2):
+// 1 for a real example with a label ≥ 0, 0 for padding and unlabelled examples.
+func slotWeights(b *batch.Batch, per int) *tensors.Tensor {
+	w := make([]float32, b.Size/per)
+	for i := range w {
+		if b.ExampleOK[i*per] && (b.Labels == nil || b.Labels[i] >= 0) {
+			w[i] = 1
+		}
+	}
+	return tensors.FromFlatDataAndDimensions(w, len(w))
 }
 
 // countedScore is the score of the tasks whose graph counts its hits (see hits).

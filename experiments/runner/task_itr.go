@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -73,30 +72,20 @@ func newRetrievalTask(env taskEnv) (*task, error) {
 	}
 	t := env.newTask(h.headConfig, batch.TaskRetrieval, uniter.HeadRank, []string{"rank_output."})
 	t.parts, t.accuracy = []string{"rank_loss"}, "r_mean"
-	t.plan = func(split string, examples int, shuffle, dropLast bool) (batch.PlanFunc, batch.BuildFunc, error) {
+	t.examples = func(split string) (*examples, error) {
 		set, err := env.data.Split(split)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		rb, err := batch.NewRetrievalBuilder(set, h.sampling(), h.NegativeSize, env.model.ImgDim, batch.TokenIDsOf(env.data.Tokenizer))
 		if err != nil {
-			return nil, nil, fmt.Errorf("dataset %s split %s: %w", env.data.Name, split, err)
+			return nil, fmt.Errorf("dataset %s split %s: %w", env.data.Name, split, err)
 		}
-		sizes, err := rb.Sizes()
-		if err != nil {
-			return nil, nil, err
-		}
-		plan := func(rng *rand.Rand) ([]batch.Plan, error) {
-			order := make([]int, len(sizes))
-			for i := range order {
-				order[i] = i
-			}
-			if shuffle {
-				rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-			}
-			return batch.FixedPlan(order, sizes, examples, rb.RowsPerExample(), batch.ShapeBuckets{}, dropLast)
-		}
-		return plan, rb.Build, nil
+		ex := newExamples(set.Len(), rb.Sizes, env.data.TextLen, env.data.NumRegions)
+		ex.build, ex.rowsPerExample = rb.Build, rb.RowsPerExample()
+		ex.text = func(i int) string { return set.Examples[i].Text }
+		ex.images = func(i int) []string { return []string{set.Examples[i].ImageKey} }
+		return ex, nil
 	}
 	t.feed = func(b *batch.Batch, in named.Tensors) {
 		groups := b.Size / b.GroupSize
@@ -112,24 +101,24 @@ func newRetrievalTask(env taskEnv) (*task, error) {
 		}
 		in["Weights"] = tensors.FromFlatDataAndDimensions(w, groups)
 	}
-	t.forward = func(scope *model.Scope, cfg uniter.Config, in named.Nodes, _ uniter.Options) (named.Nodes, *uniter.Output) {
+	t.forward = func(scope *model.Scope, cfg uniter.Config, in named.Nodes, opts uniter.Options) (named.Nodes, *uniter.Output) {
 		weights := in["Weights"]
 		delete(in, "Weights")
 		x := named.Bind[uniter.Inputs](in)
 		rows, groups := x.InputIDs.Shape().Dimensions[0], weights.Shape().Dimensions[0]
-		var loss *Node
+		// The ranking head reads the pooled output only; attention maps need every row of the last layer.
+		opts.PooledOnly = !opts.AttentionProbs
 		if h.HardNegSize > 0 {
 			// ORIG sums the losses of the text-sampled and the image-sampled pool of a step, each the mean over
 			// its hard negatives: twice the mean over all pools.
 			out := uniter.ImageTextRetrievalHardNegatives(scope, cfg, h.RetrievalConfig,
-				uniter.HardNegativeInputs{Inputs: x, PoolSize: rows / groups, Weights: weights})
-			loss = MulScalar(out.Loss, 2)
-		} else {
-			out := uniter.ImageTextRetrieval(scope, cfg, h.RetrievalConfig,
-				uniter.RetrievalInputs{Inputs: x, SampleSize: rows / groups, Weights: weights})
-			loss = out.Loss
+				uniter.HardNegativeInputs{Inputs: x, PoolSize: rows / groups, Weights: weights, Options: opts})
+			loss := MulScalar(out.Loss, 2)
+			return named.Nodes{"loss": loss, "rank_loss": loss}, out.Backbone
 		}
-		return named.Nodes{"loss": loss, "rank_loss": loss}, nil
+		out := uniter.ImageTextRetrieval(scope, cfg, h.RetrievalConfig,
+			uniter.RetrievalInputs{Inputs: x, SampleSize: rows / groups, Weights: weights, Options: opts})
+		return named.Nodes{"loss": out.Loss, "rank_loss": out.Loss}, out.Backbone
 	}
 	t.evalBatch = h.InfMinibatchSize
 	t.evaluate = func(ev evalEnv) (map[string]float64, error) { return evaluateRetrieval(ev, env, t.evalBatch) }

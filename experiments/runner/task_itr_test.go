@@ -95,6 +95,15 @@ func TestRetrievalTrainValTest(t *testing.T) {
 		}
 	}
 
+	// The attention maps of a caption with its image: the group's first row.
+	am, err := r.Attention(SplitTest, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if am.Text != test.Examples[0].Text || am.Tokens[0] != "[CLS]" || len(am.Boxes) < 3 || len(am.Probs[0][0]) != len(am.Tokens)+len(am.Boxes) {
+		t.Errorf("attention of %q: tokens %q, %d boxes, %d positions", am.Text, am.Tokens, len(am.Boxes), len(am.Probs[0][0]))
+	}
+
 	// Each caption scored alone against every image gives its row of the matrix.
 	for i, ex := range test.Examples {
 		ranked, err := r.RetrieveImages(SplitTest, ex.Text, 6)
@@ -198,7 +207,7 @@ func TestRetrievalHardNegatives(t *testing.T) {
 		t.Fatal(err)
 	}
 	tk := r.tasks[0]
-	it, err := r.iterator(tk, 0, SplitTrain, batch.PlanIterOptions{})
+	it, err := r.iterator(tk, 0, SplitTrain, true, batch.State{})
 	if err != nil {
 		t.Fatal(err)
 	}

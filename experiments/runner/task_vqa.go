@@ -10,6 +10,7 @@ import (
 
 	"github.com/uniter-go/uniter/data/batch"
 	"github.com/uniter-go/uniter/data/datasets"
+	"github.com/uniter-go/uniter/data/vqa"
 	"github.com/uniter-go/uniter/uniter"
 	"github.com/uniter-go/uniter/uniter/named"
 )
@@ -69,23 +70,42 @@ func newVQATask(env taskEnv) (*task, error) {
 		return named.Nodes{"loss": vqa.Loss, "logit_bce": vqa.Loss, "prediction": ArgMax(logits, -1, dtypes.Int32)}, vqa.Backbone
 	}
 	// The official VQA accuracy of the predicted answer is its soft score in the targets.
-	t.score = func(b *batch.Batch, out named.Tensors) (correct, count float64) {
-		pred := out["prediction"].Value().([]int32)
-		for row, ok := range b.ExampleOK {
-			if ok {
-				correct += float64(b.Targets[row*b.NumAnswers+int(pred[row])])
-				count++
-			}
-		}
-		return correct, count
+	t.score = targetScore
+	t.predictions = answers(env.data.Answers)
+	t.adversarial = func(scope *model.Scope, cfg uniter.Config, in named.Nodes) (uniter.Inputs, uniter.AdversarialTask, *Node) {
+		x := named.Bind[uniter.VQAInputs](in)
+		return x.Inputs, uniter.AdversarialTask{
+			Forward: func(p uniter.Inputs) *Node {
+				return uniter.VQA(scope, cfg, uniter.VQAInputs{Inputs: p, Options: uniter.Options{PooledOnly: true}}).Logits
+			},
+			Loss: func(logits *Node) *Node { return uniter.VQALoss(logits, x.Targets, x.Weights) },
+		}, x.Weights
 	}
-	t.predictions = func(out named.Tensors) []string {
+	return t, nil
+}
+
+// targetScore is the score of the tasks with soft-score targets (VQA, SNLI-VE): the target score of each real
+// row's predicted class, ORIG's compute_score_with_logits.
+func targetScore(b *batch.Batch, out named.Tensors) (correct, count float64) {
+	pred := out["prediction"].Value().([]int32)
+	for row, ok := range b.ExampleOK {
+		if ok {
+			correct += float64(b.Targets[row*b.NumAnswers+int(pred[row])])
+			count++
+		}
+	}
+	return correct, count
+}
+
+// answers returns the predictions function of the tasks that predict an entry of a vocabulary (VQA's answers,
+// SNLI-VE's labels): the entry of each row's "prediction".
+func answers(vocab *vqa.AnswerVocab) func(out named.Tensors) []string {
+	return func(out named.Tensors) []string {
 		pred := out["prediction"].Value().([]int32)
 		answers := make([]string, len(pred))
 		for i, p := range pred {
-			answers[i] = env.data.Answers.Answer(int(p))
+			answers[i] = vocab.Answer(int(p))
 		}
 		return answers
 	}
-	return t, nil
 }

@@ -38,29 +38,6 @@ func (r *Runner) builder(split string) (*batch.Builder, error) {
 	return b, nil
 }
 
-// iterator starts the batches of task i on a split: the training split shuffled, endless and without a last
-// partial batch, any other split once in order. opts gives the prefetch and the start; the seed is the task's.
-func (r *Runner) iterator(t *task, i int, split string, opts batch.PlanIterOptions) (*batch.Iterator, error) {
-	train := split == SplitTrain
-	opts.Seed = taskSeed(r.s.seed, i)
-	if !train {
-		opts.Epochs = 1
-	}
-	if t.plan != nil {
-		plan, build, err := t.plan(split, r.s.batchSize/r.s.updateFrequency, train, train)
-		if err != nil {
-			return nil, err
-		}
-		return batch.NewPlanIterator(plan, build, opts)
-	}
-	b, err := r.builder(split)
-	if err != nil {
-		return nil, err
-	}
-	return batch.NewIterator(b, batch.IterOptions{Task: t.batch, Seed: opts.Seed, Shuffle: train, DropLast: train,
-		Epochs: opts.Epochs, Prefetch: opts.Prefetch, Start: opts.Start})
-}
-
 // taskSeed derives the data seed of the i-th task from the run seed.
 func taskSeed(seed int64, i int) uint64 { return uint64(seed)*1_000_003 + uint64(i) }
 
@@ -80,14 +57,13 @@ func newIntervalStats() *intervalStats {
 // train runs updates until training.max_updates (or early stopping), evaluating and checkpointing on the way.
 func (r *Runner) train(ctx context.Context) error {
 	s := r.s
-	_, valErr := r.data.Split(SplitVal)
-	hasVal := valErr == nil
+	hasVal := r.data.NumExamples(SplitVal) > 0
 	its := map[string]*batch.Iterator{}
 	byName := map[string]*task{}
 	var mix []batch.Mix
 	var err error
 	for i, t := range r.tasks {
-		it, err := r.iterator(t, i, SplitTrain, batch.PlanIterOptions{Prefetch: max(1, s.numWorkers), Start: r.state.Data[t.name]})
+		it, err := r.iterator(t, i, SplitTrain, true, r.state.Data[t.name])
 		if err != nil {
 			return fmt.Errorf("training data for %s: %w", t.name, err)
 		}
@@ -105,8 +81,12 @@ func (r *Runner) train(ctx context.Context) error {
 
 	prog := newProgress(r.Log, s.maxUpdates, r.state.Step, "training")
 	defer prog.finish()
-	prog.logf("training %s on %s (%d examples) from update %d to %d, batch %d × %d, save dir %s",
-		modelName(s), s.dataset, len(r.data.Splits[SplitTrain].Examples), r.state.Step, s.maxUpdates, s.batchSize/s.updateFrequency, s.updateFrequency, r.saveDir)
+	micro := fmt.Sprintf("%d examples", s.batchSize/s.updateFrequency)
+	if s.batching.Tokens > 0 {
+		micro = fmt.Sprintf("%d tokens", s.batching.Tokens)
+	}
+	prog.logf("training %s on %s (%d examples) from update %d to %d, batch %s × %d, save dir %s",
+		modelName(s), s.dataset, r.data.NumExamples(SplitTrain), r.state.Step, s.maxUpdates, micro, s.updateFrequency, r.saveDir)
 	stats := newIntervalStats()
 	for r.state.Step < s.maxUpdates {
 		if err := ctx.Err(); err != nil {
@@ -143,7 +123,7 @@ func (r *Runner) train(ctx context.Context) error {
 			if last {
 				norm = scalar(outs["grad_norm"])
 			}
-			for _, p := range t.parts {
+			for _, p := range r.trainParts(t) {
 				stats.parts[p] += scalar(outs[p]) / float64(s.updateFrequency)
 			}
 			for _, ok := range bt.ExampleOK {
@@ -168,7 +148,7 @@ func (r *Runner) train(ctx context.Context) error {
 		stats.steps++
 		stats.total += loss
 		stats.norm += norm
-		for _, p := range t.parts {
+		for _, p := range r.trainParts(t) {
 			stats.partSteps[p]++
 		}
 		step := r.state.Step
@@ -246,7 +226,7 @@ func (r *Runner) logTrain(prog *progress, st *intervalStats, lr float64) error {
 // periodicEvaluation evaluates on val, updates the best value of the early-stop criteria and says whether it
 // improved and whether training should stop.
 func (r *Runner) periodicEvaluation(prog *progress) (improved, stop bool, err error) {
-	m, err := r.evaluateAndLog(SplitVal, false)
+	m, err := r.evaluateAndLog(SplitVal)
 	if err != nil {
 		return false, false, err
 	}
