@@ -43,7 +43,7 @@ type retrievalHead struct {
 	InfMinibatchSize int `json:"inf_minibatch_size"`
 }
 
-// retrievalSampling returns how the head's training groups are drawn.
+// sampling returns how the head's training groups are drawn.
 func (h retrievalHead) sampling() batch.RetrievalSampling {
 	if h.HardNegSize > 0 {
 		return batch.RetrievalHardBoth
@@ -194,7 +194,11 @@ func retrievalScoreMatrix(ev evalEnv, env taskEnv, rows int) (*retrievalMatrix, 
 				m.Scores[int(bt.PairTexts[r])*ni+int(bt.PairImages[r])] = s
 			}
 		}
-		prog.set(k+1, fmt.Sprintf("scoring %s: %.0f pairs/s", ev.split, float64(k+1)*float64(pairs)/float64(batches)/time.Since(start).Seconds()))
+		done := float64(k+1) * float64(pairs) / float64(batches)
+		prog.set(k+1, fmt.Sprintf("scoring %s: %.0f pairs/s", ev.split, done/time.Since(start).Seconds()))
+		if tenth := max(batches/10, 1); (k+1)%tenth == 0 && k+1 < batches {
+			prog.logf("scoring %s: %.0f of %d pairs in %s", ev.split, done, pairs, time.Since(start).Round(time.Second))
+		}
 	}
 	prog.logf("scored the %d captions × %d images of %s in %s (%.0f pairs/s)", nt, ni, ev.split,
 		time.Since(start).Round(time.Millisecond), float64(pairs)/time.Since(start).Seconds())
