@@ -53,21 +53,24 @@ type RetrievalInputs struct {
 	// the others its negatives (ORIG ItmRankDataset: the caption with negative_size other images, then the image
 	// with negative_size other captions).
 	Inputs
-	SampleSize int   // S, ORIG sample_size (1 + 2·negative_size).
-	Weights    *Node // [G] float32, 1 = real group; nil = all real.
+	SampleSize int     // S, ORIG sample_size (1 + 2·negative_size).
+	Weights    *Node   // [G] float32, 1 = real group; nil = all real.
+	Options    Options // of the backbone; the head reads the pooled output only, so PooledOnly gives the same scores faster.
 }
 
 // RetrievalOutput is what ImageTextRetrieval computes.
 type RetrievalOutput struct {
-	Scores *Node // [G,S] ranking scores (logits), column 0 the matched pair.
-	Loss   *Node // scalar triplet ranking loss.
+	Backbone *Output
+	Scores   *Node // [G,S] ranking scores (logits), column 0 the matched pair.
+	Loss     *Node // scalar triplet ranking loss.
 }
 
 // ImageTextRetrieval is ORIG's UniterForImageTextRetrieval objective: the ranking head on every row and the
 // triplet hinge loss over each group.
 func ImageTextRetrieval(scope *model.Scope, cfg Config, rc RetrievalConfig, in RetrievalInputs) RetrievalOutput {
-	scores := Reshape(RetrievalScores(scope, cfg, in.Inputs), -1, in.SampleSize)
-	return RetrievalOutput{Scores: scores, Loss: TripletRankingLoss(scores, rc.Margin, in.Weights)}
+	out := Backbone(scope, cfg, in.Inputs, in.Options)
+	scores := Reshape(RankingHead(scope, cfg, out.Pooled), -1, in.SampleSize)
+	return RetrievalOutput{Backbone: out, Scores: scores, Loss: TripletRankingLoss(scores, rc.Margin, in.Weights)}
 }
 
 // HardNegativeInputs are the inputs of ImageTextRetrievalHardNegatives.
@@ -76,16 +79,18 @@ type HardNegativeInputs struct {
 	// others sampled negatives (ORIG ItmRankDatasetHardNegFromText: one caption with 1+negative_size images;
 	// ItmRankDatasetHardNegFromImage: one image with 1+negative_size captions).
 	Inputs
-	PoolSize int   // P = 1 + ORIG negative_size.
-	Weights  *Node // [G] float32, 1 = real pool; nil = all real.
+	PoolSize int     // P = 1 + ORIG negative_size.
+	Weights  *Node   // [G] float32, 1 = real pool; nil = all real.
+	Options  Options // of the backbone on the trained rows (the pool is scored with PooledOnly).
 }
 
 // HardNegativeOutput is what ImageTextRetrievalHardNegatives computes.
 type HardNegativeOutput struct {
-	PoolScores    *Node // [G,P] scores of every pool row by the current model without dropout; no gradient.
-	HardNegatives *Node // [G,k] int32 pool rows (1 … P−1) of the k = HardNegSize highest-scoring negatives.
-	Scores        *Node // [G,1+k] training scores of the matched pair and the hard negatives.
-	Loss          *Node // scalar triplet ranking loss over the hard negatives.
+	Backbone      *Output // of the trained rows: the matched pair and the hard negatives of each pool.
+	PoolScores    *Node   // [G,P] scores of every pool row by the current model without dropout; no gradient.
+	HardNegatives *Node   // [G,k] int32 pool rows (1 … P−1) of the k = HardNegSize highest-scoring negatives.
+	Scores        *Node   // [G,1+k] training scores of the matched pair and the hard negatives.
+	Loss          *Node   // scalar triplet ranking loss over the hard negatives.
 }
 
 // ImageTextRetrievalHardNegatives is ORIG's UniterForImageTextRetrievalHardNeg in training: every pool row is scored
@@ -111,8 +116,9 @@ func ImageTextRetrievalHardNegatives(scope *model.Scope, cfg Config, rc Retrieva
 	poolStart := MulScalar(Iota(g, shapes.Make(dtypes.Int32, numPools, 1+k), 0), float64(p))
 	rows := Reshape(Add(chosen, poolStart), numPools*(1+k), 1)
 
-	train := ImageTextRetrieval(scope, cfg, rc, RetrievalInputs{Inputs: gatherRows(in.Inputs, rows), SampleSize: 1 + k, Weights: in.Weights})
-	return HardNegativeOutput{PoolScores: pool, HardNegatives: hard, Scores: train.Scores, Loss: train.Loss}
+	train := ImageTextRetrieval(scope, cfg, rc, RetrievalInputs{Inputs: gatherRows(in.Inputs, rows), SampleSize: 1 + k,
+		Weights: in.Weights, Options: in.Options})
+	return HardNegativeOutput{Backbone: train.Backbone, PoolScores: pool, HardNegatives: hard, Scores: train.Scores, Loss: train.Loss}
 }
 
 // gatherRows returns the rows [N,1] (int32 indices into the batch axis) of every input tensor of in.

@@ -40,6 +40,15 @@ func PowerOfTwoBuckets(lo, hi int) []int {
 	return append(out, hi)
 }
 
+// LinearBuckets returns step, 2·step, 3·step, … below hi, then hi: the buckets for extents of at most hi.
+func LinearBuckets(step, hi int) []int {
+	var out []int
+	for v := max(step, 1); v < hi; v += max(step, 1) {
+		out = append(out, v)
+	}
+	return append(out, hi)
+}
+
 // validate checks that both lists ascend strictly from ≥ 1.
 func (sb ShapeBuckets) validate() error {
 	for _, l := range [][]int{sb.Text, sb.Regions} {

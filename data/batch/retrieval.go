@@ -21,6 +21,10 @@ const (
 	// RetrievalHardFromImage is ORIG's ItmRankDatasetHardNegFromImage: 1+N rows, the caption's image with it, then
 	// with N captions of other images.
 	RetrievalHardFromImage
+	// RetrievalHardBoth is the two pools of one step of ORIG's train_itm_hard_negatives.py, each of 1+N rows: the
+	// RetrievalHardFromText pool of the caption, then its RetrievalHardFromImage pool. ORIG draws the two pools
+	// for two captions of independent orders; here both belong to the same caption.
+	RetrievalHardBoth
 )
 
 // RetrievalBuilder builds image-text retrieval training batches from a caption set: every row is a (caption,
@@ -42,7 +46,7 @@ func NewRetrievalBuilder(set *dataset.Set, sampling RetrievalSampling, negatives
 	if set == nil || set.Len() == 0 {
 		return nil, fmt.Errorf("retrieval builder: empty set")
 	}
-	if sampling < RetrievalRandom || sampling > RetrievalHardFromImage || negatives < 1 || featDim < 1 {
+	if sampling < RetrievalRandom || sampling > RetrievalHardBoth || negatives < 1 || featDim < 1 {
 		return nil, fmt.Errorf("retrieval builder: sampling %d, %d negatives, feature size %d", sampling, negatives, featDim)
 	}
 	b := &RetrievalBuilder{set: set, sampling: sampling, negatives: negatives, featDim: featDim, tok: tok,
@@ -69,10 +73,14 @@ func NewRetrievalBuilder(set *dataset.Set, sampling RetrievalSampling, negatives
 	return b, nil
 }
 
-// RowsPerExample is the size of a group: 1+2N for RetrievalRandom, 1+N for the hard-negative pools.
+// RowsPerExample is the size of a group: 1+2N for RetrievalRandom, 1+N for one hard-negative pool, 2(1+N) for
+// RetrievalHardBoth.
 func (b *RetrievalBuilder) RowsPerExample() int {
-	if b.sampling == RetrievalRandom {
+	switch b.sampling {
+	case RetrievalRandom:
 		return 1 + 2*b.negatives
+	case RetrievalHardBoth:
+		return 2 * (1 + b.negatives)
 	}
 	return 1 + b.negatives
 }
@@ -102,8 +110,8 @@ func (b *RetrievalBuilder) Sizes() ([]ExampleSize, error) {
 }
 
 // Build builds a planned batch: example slot e holds rows [e·G, (e+1)·G) with G = RowsPerExample (GroupSize),
-// the positive pair first; negatives are drawn from rng, without repetition within a group and never the
-// example's own image or a caption of it (ORIG sample_negative).
+// the positive pair first (with RetrievalHardBoth, first in each of its two pools); negatives are drawn from rng,
+// without repetition within a group and never the example's own image or a caption of it (ORIG sample_negative).
 func (b *RetrievalBuilder) Build(p Plan, rng *rand.Rand) (*Batch, error) {
 	if err := p.Shape.validate(); err != nil {
 		return nil, err
@@ -125,6 +133,9 @@ func (b *RetrievalBuilder) Build(p Plan, rng *rand.Rand) (*Batch, error) {
 			for _, j := range sampleExcluding(rng, b.negatives, len(b.images), func(j int) bool { return j == own }, 1) {
 				pairs = append(pairs, pair{idx, b.images[j]})
 			}
+		}
+		if b.sampling == RetrievalHardBoth {
+			pairs = append(pairs, pair{idx, ex.ImageKey})
 		}
 		if b.sampling != RetrievalHardFromText {
 			ownCaps := b.byImage[ex.ImageKey]

@@ -169,7 +169,7 @@ func TestRetrievalBatches(t *testing.T) {
 		sampling         RetrievalSampling
 		group            int
 		negImgs, negTxts int
-	}{{RetrievalRandom, 5, 2, 2}, {RetrievalHardFromText, 5, 4, 0}, {RetrievalHardFromImage, 5, 0, 4}} {
+	}{{RetrievalRandom, 5, 2, 2}, {RetrievalHardFromText, 5, 4, 0}, {RetrievalHardFromImage, 5, 0, 4}, {RetrievalHardBoth, 10, 4, 4}} {
 		negs := max(c.negImgs, c.negTxts)
 		b, err := NewRetrievalBuilder(set, c.sampling, negs, 4, testTokens)
 		if err != nil {
@@ -207,8 +207,15 @@ func TestRetrievalBatches(t *testing.T) {
 			}
 			negImgs := map[string]bool{}
 			negTxts := map[string]bool{}
-			for _, r := range rows[1:] {
+			for k, r := range rows[1:] {
 				other := caption(bt.ExampleIDs[r])
+				if c.sampling == RetrievalHardBoth && k+1 == c.group/2 {
+					// The image pool starts with the positive again, after the text pool's negative images.
+					if other.ID != ex.ID || bt.ImageIDs[r] != ex.ImageKey || len(negImgs) != c.negImgs || len(negTxts) != 0 {
+						t.Errorf("group %d: image pool starts with (%s, %s) after %d negative images", e, other.ID, bt.ImageIDs[r], len(negImgs))
+					}
+					continue
+				}
 				switch {
 				case bt.ExampleIDs[r] == ex.ID && bt.ImageIDs[r] != ex.ImageKey:
 					negImgs[bt.ImageIDs[r]] = true
@@ -293,44 +300,46 @@ func TestSampleExcluding(t *testing.T) {
 
 func TestRetrievalEval(t *testing.T) {
 	set := retrievalSet(t)
-	e, err := NewRetrievalEval(set, 4, testTokens)
+	// 36 captions in batches of at most 16 pairs: 3 chunks of 12 captions per image.
+	e, err := NewRetrievalEval(set, 4, testTokens, 16, ShapeBuckets{Text: []int{4, 8}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.NumPairs() != 36*12 || e.NumTexts() != 36 || e.Images[0] != imageKey(0) || e.Images[11] != imageKey(11) {
-		t.Fatalf("%d pairs, images %v", e.NumPairs(), e.Images)
+	if e.NumPairs() != 36*12 || e.NumTexts() != 36 || e.NumBatches() != 3*12 || e.Images[0] != imageKey(0) || e.Images[11] != imageKey(11) {
+		t.Fatalf("%d pairs in %d batches, images %v", e.NumPairs(), e.NumBatches(), e.Images)
 	}
 	ti := e.TextImages()
-	bt, err := e.NewBatch(50)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if bt.TextLen != 11 || bt.NumRegions != 13 {
-		t.Errorf("shape %d×%d", bt.TextLen, bt.NumRegions)
-	}
 	seen := make([]int, e.NumPairs())
-	for first := 0; first < e.NumPairs(); first += bt.Size {
-		n, err := e.Fill(bt, first)
+	for k := range e.NumBatches() {
+		bt, err := e.Batch(k)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n != min(50, e.NumPairs()-first) {
-			t.Fatalf("Fill(%d) = %d", first, n)
+		j := k / 3
+		// One image per batch: its regions exactly (2+j); the chunk's longest caption incl. [CLS]/[SEP] rounded
+		// up to a bucket, or kept beyond the largest (8).
+		longest := 0
+		for r := range bt.Size {
+			longest = max(longest, len(set.Examples[bt.PairTexts[r]].InputIDs)+2)
+		}
+		wantText := map[bool]int{true: 8, false: longest}[longest <= 8]
+		if longest <= 4 {
+			wantText = 4
+		}
+		if bt.Size != 12 || bt.NumRegions != 2+j || bt.TextLen != wantText {
+			t.Fatalf("batch %d: %d rows, shape %d×%d, want 12 rows, %d×%d", k, bt.Size, bt.TextLen, bt.NumRegions, wantText, 2+j)
 		}
 		for r := range bt.Size {
-			if r >= n {
-				if bt.ExampleOK[r] || bt.PairTexts[r] != -1 || bt.ImgMask[r*bt.NumRegions] != 0 {
-					t.Fatalf("padding row %d in use", r)
-				}
-				continue
+			i := int(bt.PairTexts[r])
+			if int(bt.PairImages[r]) != j || !bt.ExampleOK[r] {
+				t.Fatalf("batch %d row %d: image %d, want %d", k, r, bt.PairImages[r], j)
 			}
-			i, j := int(bt.PairTexts[r]), int(bt.PairImages[r])
 			seen[i*12+j]++
 			ex := &set.Examples[i]
 			f, _ := set.Features(e.Images[j])
 			checkText(t, bt, r, ex.InputIDs, testTokens)
 			checkPadding(t, bt, r, checkRegions(t, bt, r, 0, 1, f))
-			if (e.Images[j] == ex.ImageKey) != (ti[i] == j) {
+			if (e.Images[j] == ex.ImageKey) != (ti[i] == j) || bt.ExampleIDs[r] != ex.ID {
 				t.Fatalf("TextImages[%d] = %d, caption of %s", i, ti[i], ex.ImageKey)
 			}
 		}
@@ -340,8 +349,47 @@ func TestRetrievalEval(t *testing.T) {
 			t.Fatalf("pair %d scored %d times", p, n)
 		}
 	}
-	if _, err := e.Fill(bt, e.NumPairs()); err == nil {
-		t.Errorf("Fill past the end: no error")
+	if _, err := e.Batch(e.NumBatches()); err == nil {
+		t.Errorf("batch past the end: no error")
+	}
+	// 36 captions in batches of at most 10 are 4 chunks of 9, at most 35 two of 18, at most 6 six of 6: no padding;
+	// at most 8 are 5 chunks of 8, the last holding 4 captions and 4 padding rows.
+	for _, c := range []struct{ rows, size, padding int }{{10, 9, 0}, {35, 18, 0}, {6, 6, 0}, {8, 8, 4}} {
+		e, _ := NewRetrievalEval(set, 4, testTokens, c.rows, ShapeBuckets{})
+		bt, _ := e.Batch(e.NumBatches() - 1)
+		pad := 0
+		for r := range bt.Size {
+			if !bt.ExampleOK[r] {
+				pad++
+				if bt.PairTexts[r] != -1 || bt.PairImages[r] != -1 || bt.ImgMask[r*bt.NumRegions] != 0 {
+					t.Errorf("padding row %d in use", r)
+				}
+			}
+		}
+		if bt.Size != c.size || pad != c.padding {
+			t.Errorf("at most %d rows: batches of %d with %d padding rows, want %d and %d", c.rows, bt.Size, pad, c.size, c.padding)
+		}
+	}
+	// A query longer than every caption of the split (13 pieces, beyond the largest bucket), with the images from 7 on:
+	// a batch of at most 12 images holds the last 5.
+	query := []int32{7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19}
+	q, err := e.QueryBatch(query, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Size != 5 || q.TextLen != 15 || q.NumRegions != 13 {
+		t.Fatalf("query batch of %d rows, shape %d×%d", q.Size, q.TextLen, q.NumRegions)
+	}
+	for r := range q.Size {
+		f, _ := set.Features(e.Images[7+r])
+		checkText(t, q, r, query, testTokens)
+		checkPadding(t, q, r, checkRegions(t, q, r, 0, 1, f))
+		if q.PairImages[r] != int32(7+r) || q.PairTexts[r] != -1 || !q.ExampleOK[r] {
+			t.Errorf("query row %d: image %d, text %d", r, q.PairImages[r], q.PairTexts[r])
+		}
+	}
+	if _, err := e.QueryBatch(query, 12); err == nil {
+		t.Errorf("query past the last image: no error")
 	}
 }
 

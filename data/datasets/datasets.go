@@ -37,13 +37,16 @@ const (
 	KindVE       = "ve"       // SNLI-VE hypotheses about an image, one-hot over Data.Answers (the 3 labels)
 	KindNLVR2    = "nlvr2"    // NLVR2 statements about a pair of images (Data.Pairs)
 	KindRefExp   = "refexp"   // referring expressions, one region of an image each (Data.Refs)
+	// KindRetrieval holds captions for image-text retrieval (ORIG itm_*.db), each with its image.
+	KindRetrieval = "retrieval"
 )
 
 // Data is an opened dataset.
 type Data struct {
 	Name string
 	Kind string // one of the Kind constants
-	// Splits holds the example set of every loaded split, by split name (KindVQA, KindCaptions, KindVE).
+	// Splits holds the example set of every loaded split, by split name (KindVQA, KindCaptions, KindVE,
+	// KindRetrieval).
 	Splits map[string]*dataset.Set
 	// Pairs holds the NLVR2 examples of every loaded split (KindNLVR2).
 	Pairs map[string]*dataset.PairSet

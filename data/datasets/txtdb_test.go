@@ -27,6 +27,7 @@ func TestTxtDBDatasetsReadTheSyntheticTasks(t *testing.T) {
 	tmp := t.TempDir()
 	for _, tc := range []struct{ task, kind, real string }{
 		{synthetic.TaskVE, KindVE, "ve"}, {synthetic.TaskNLVR2, KindNLVR2, "nlvr2"}, {synthetic.TaskRefCOCO, KindRefExp, "refcoco"},
+		{synthetic.TaskRetrieval, KindRetrieval, "itm"},
 	} {
 		t.Run(tc.task, func(t *testing.T) {
 			syn, err := Open("synthetic_"+tc.task, request(t, syntheticTaskSection(tmp, tc.task), SplitTrain, SplitVal, SplitTest))

@@ -4,10 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
+
+	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/uniter-go/uniter/data/batch"
 	"github.com/uniter-go/uniter/data/datasets"
 	"github.com/uniter-go/uniter/data/vqa"
+	"github.com/uniter-go/uniter/uniter"
 	"github.com/uniter-go/uniter/uniter/named"
 )
 
@@ -62,20 +66,32 @@ func (r *Runner) evalPass(split string, t *task, i, limit int, visit func(b *bat
 
 // Evaluate computes the metrics of the current model on a split (SplitVal, SplitTest or SplitTrain): per task
 // the mean loss terms "<split>/<dataset>/<loss>" and the accuracy (e.g. vqa_accuracy, itm_accuracy,
-// mlm_accuracy), and "<split>/total_loss", the sum of the tasks' losses.
+// mlm_accuracy), and "<split>/total_loss", the sum of the tasks' losses; a task evaluated over the whole split
+// reports its own metrics instead (retrieval: txt_r1 … r_mean).
 func (r *Runner) Evaluate(split string) (map[string]float64, error) {
 	m, _, err := r.evaluate(split, false)
 	return m, err
 }
 
 // evaluate is Evaluate; with keep it also returns the predictions file entries of the tasks that have one, by
-// task name.
+// task name, and the tasks evaluated over the whole split write their outputs.
 func (r *Runner) evaluate(split string, keep bool) (map[string]float64, map[string][]result, error) {
 	m := map[string]float64{}
 	kept := map[string][]result{}
 	prefix := split + "/" + r.s.dataset + "/"
-	total := 0.0
+	total, losses := 0.0, false
 	for i, t := range r.tasks {
+		if t.evaluate != nil {
+			tm, err := t.evaluate(r.evalEnv(t, split, keep))
+			if err != nil {
+				return nil, nil, fmt.Errorf("evaluating %s on %s: %w", t.name, split, err)
+			}
+			for k, v := range tm {
+				m[prefix+k] = v
+			}
+			continue
+		}
+		losses = true
 		sums := map[string]float64{}
 		var examples, correct, count float64
 		err := r.evalPass(split, t, i, 0, func(b *batch.Batch, outs named.Tensors) error {
@@ -112,8 +128,53 @@ func (r *Runner) evaluate(split string, keep bool) (map[string]float64, map[stri
 			m[prefix+t.accuracy] = correct / count
 		}
 	}
-	m[split+"/total_loss"] = total
+	if losses {
+		m[split+"/total_loss"] = total
+	}
 	return m, kept, nil
+}
+
+// evalEnv is what a task's evaluation over a whole split (task.evaluate) works with.
+type evalEnv struct {
+	split string
+	// exec returns the task's evaluation graph of the given name, built by fn on the named inputs the caller passes
+	// (the backbone inputs of a batch, see backboneInputs, and its own) over the model's current weights, in
+	// evaluation mode; it is made once per task and name.
+	exec func(name string, fn func(scope *model.Scope, cfg uniter.Config, in named.Nodes) named.Nodes) (*named.Exec, error)
+	// progress reports work of total units with a bar (on a terminal) and log lines.
+	progress func(total int, what string) *progress
+	// outputs is the path prefix of the files a final evaluation writes, <save dir>/predictions/<dataset>_<split>;
+	// "" during training, whose evaluations write none.
+	outputs string
+}
+
+// evalEnv returns the evaluation environment of task t on a split.
+func (r *Runner) evalEnv(t *task, split string, outputs bool) evalEnv {
+	ev := evalEnv{
+		split:    split,
+		progress: func(total int, what string) *progress { return newProgress(r.Log, total, 0, what) },
+		exec: func(name string, fn func(scope *model.Scope, cfg uniter.Config, in named.Nodes) named.Nodes) (*named.Exec, error) {
+			ex, err := r.execsFor(t)
+			if err != nil {
+				return nil, err
+			}
+			if ex.named[name] == nil {
+				e, err := named.NewExec(r.backend, r.store, func(scope *model.Scope, in named.Nodes) named.Nodes {
+					variablesAsParameters(r.store, in["InputIDs"].Graph())
+					return fn(scope, r.model, in)
+				})
+				if err != nil {
+					return nil, fmt.Errorf("creating the %s graph %s: %w", t.name, name, err)
+				}
+				ex.named[name] = e
+			}
+			return ex.named[name], nil
+		},
+	}
+	if outputs {
+		ev.outputs = filepath.Join(r.saveDir, predictionsDir, r.s.dataset+"_"+split)
+	}
+	return ev
 }
 
 // evaluateAndLog evaluates a split and writes the record.
@@ -195,11 +256,11 @@ func (r *Runner) Predict(split string, n int) ([]Prediction, error) {
 	return preds, err
 }
 
-// test writes the predictions of the test split: the task's predictions file (with metrics, also the
-// evaluation), or for VQA the official results JSON of every question (with metrics, also the evaluation when the
+// test writes the predictions of the test split: the task's predictions file or whole-split outputs (with
+// metrics, also the evaluation), or for VQA the official results JSON of every question (with metrics, also the evaluation when the
 // split has annotations).
 func (r *Runner) test(metrics bool) (map[string]float64, string, error) {
-	if r.tasks[0].results != nil {
+	if r.tasks[0].results != nil || r.tasks[0].evaluate != nil {
 		m, file, err := r.evaluateWithResults(SplitTest, metrics)
 		if !metrics {
 			m = map[string]float64{}

@@ -21,6 +21,8 @@ type executors struct {
 	accum     *named.Exec // forward + backward, gradients added to the accumulators (earlier micro-batches): the same
 	eval      *named.Exec // forward in evaluation mode: every output of the task's forward
 	attention *named.Exec // forward in evaluation mode: "attention", [layers, B, heads, L, L]
+	// named are the graphs of the task's whole-split evaluation, by name (see evalEnv.exec).
+	named map[string]*named.Exec
 }
 
 // execsFor returns the executors of t, creating them on first use.
@@ -63,7 +65,7 @@ func (r *Runner) execsFor(t *task) (*executors, error) {
 		}
 		return res
 	}
-	ex := &executors{}
+	ex := &executors{named: map[string]*named.Exec{}}
 	var err error
 	ex.update, err = named.NewExec(r.backend, store, func(scope *model.Scope, in named.Nodes) named.Nodes {
 		return trainGraph(scope, in, true)

@@ -61,9 +61,12 @@ func writeJSONResults(w io.Writer, rs []result) error {
 	return bw.Flush()
 }
 
+// predictionsDir is the directory of the save directory that the predictions files are written into.
+const predictionsDir = "predictions"
+
 // predictionsPath returns predictions/<dataset>_<split>_results.<ext> in the save directory, creating the directory.
 func (r *Runner) predictionsPath(split, ext string) (string, error) {
-	dir := filepath.Join(r.saveDir, "predictions")
+	dir := filepath.Join(r.saveDir, predictionsDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("writing predictions: %w", err)
 	}

@@ -360,11 +360,15 @@ func sameArchitecture(a, b uniter.Config) bool {
 	return a == b
 }
 
-// loadWeights copies checkpoint tensors (any key spelling uniter.LoadWeights accepts) into the model.
+// loadWeights copies checkpoint tensors (any key spelling uniter.LoadWeights accepts) into the model. backboneOnly
+// keeps the backbone ("uniter." keys) and the heads ORIG derives a finetuning head from: the ITM head, which
+// initialises the retrieval head rank_output (ORIG train_itm.py's model.init_output()).
 func (r *Runner) loadWeights(weights map[string]*tensors.Tensor, path, why string, backboneOnly bool) error {
+	retrieval := slices.Contains(r.state.Heads, uniter.HeadRank)
 	if backboneOnly {
 		for k := range weights {
-			if !strings.HasPrefix(uniter.CanonicalKey(k), "uniter.") {
+			key := uniter.CanonicalKey(k)
+			if !strings.HasPrefix(key, "uniter.") && !(retrieval && strings.HasPrefix(key, "itm_output.")) {
 				delete(weights, k)
 			}
 		}
@@ -378,6 +382,9 @@ func (r *Runner) loadWeights(weights map[string]*tensors.Tensor, path, why strin
 	}
 	r.loaded = path
 	fmt.Fprintf(r.Log, "%s: weights from %s: %s\n", why, path, rep)
+	if retrieval && slices.Contains(rep.Derived, "rank_output.weight") {
+		fmt.Fprintf(r.Log, "%s: rank_output initialised from row 1 of the checkpoint's itm_output (ORIG init_output)\n", why)
+	}
 	return nil
 }
 

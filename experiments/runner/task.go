@@ -31,7 +31,8 @@ import (
 // when the task has them, count its accuracy (score) and read its predictions (predictions). task_mlm.go is the
 // smallest example. A task whose examples are not the dataset's example set (NLVR2's pairs, referring
 // expressions) sets examples; one that VILLA's adversarial finetuning can train sets adversarial; one with a
-// benchmark predictions file sets results. The runner does the rest: the training, accumulation and evaluation
+// benchmark predictions file sets results; one evaluated over a whole split rather than batch by batch (retrieval
+// ranks every image against every caption) sets evaluate. The runner does the rest: the training, accumulation and evaluation
 // graphs, the data iterators (ORIG's token buckets with training.batching.tokens), the loss and accuracy metrics
 // "<split>/<dataset>/<name>", the predictions files, the attention maps, checkpoints.
 type task struct {
@@ -69,6 +70,12 @@ type task struct {
 	adversarial func(scope *model.Scope, cfg uniter.Config, in named.Nodes) (uniter.Inputs, uniter.AdversarialTask, *Node)
 	// results, when set, is the predictions file of an evaluated split in the benchmark's format.
 	results *resultsFile
+	// evaluate, when set, evaluates the task on a whole split in place of the mean of score and the losses over its
+	// batches. It returns the task's metrics by name, without the "<split>/<dataset>/" prefix, and writes its
+	// outputs when ev.outputs is set (run_type val, test, inference).
+	evaluate func(ev evalEnv) (map[string]float64, error)
+	// evalBatch is the number of rows per batch of evaluate (retrieval: ORIG inf_minibatch_size).
+	evalBatch int
 }
 
 // headConfig holds the keys every head section has (model_config.<model>.heads.<task>); each task's head struct
