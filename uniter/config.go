@@ -39,6 +39,9 @@ type Config struct {
 	NumAnswers int `json:"num_answers"`
 	// LayerNormEps is the epsilon of every LayerNorm (1e-12 as in BERT).
 	LayerNormEps float64 `json:"layer_norm_eps"`
+	// ITMOTLambda weighs the word-region alignment loss in the ITM objective (ORIG itm_ot_lambda, 0.1; 0 leaves
+	// WRA out).
+	ITMOTLambda float64 `json:"itm_ot_lambda"`
 }
 
 // Base returns the UNITER-base configuration (bert-base-cased vocabulary, 3129 VQA answers).
@@ -47,7 +50,7 @@ func Base() Config {
 		HiddenSize: 768, NumHiddenLayers: 12, NumAttentionHeads: 12, IntermediateSize: 3072,
 		VocabSize: 28996, HiddenAct: "gelu", HiddenDropoutProb: 0.1, AttentionProbsDropoutProb: 0.1,
 		MaxPositionEmbeddings: 512, TypeVocabSize: 2, InitializerRange: 0.02,
-		ImgDim: 2048, PosDim: 7, ImgLabelDim: 1601, NumAnswers: 3129, LayerNormEps: 1e-12,
+		ImgDim: 2048, PosDim: 7, ImgLabelDim: 1601, NumAnswers: 3129, LayerNormEps: 1e-12, ITMOTLambda: 0.1,
 	}
 }
 
@@ -66,8 +69,9 @@ func Tiny() Config {
 	return c
 }
 
-// ParseConfigJSON reads an ORIG-style config (uniter-base.json keys plus img_dim, img_label_dim, num_answers).
-// Keys absent from the JSON keep their UNITER-base values; unknown keys are ignored, as ORIG's UniterConfig does.
+// ParseConfigJSON reads an ORIG-style config (uniter-base.json keys plus img_dim, img_label_dim, num_answers and
+// itm_ot_lambda). Keys absent from the JSON keep their UNITER-base values; unknown keys are ignored, as ORIG's
+// UniterConfig does.
 func ParseConfigJSON(data []byte) (Config, error) {
 	c := Base()
 	if err := json.Unmarshal(data, &c); err != nil {
@@ -93,6 +97,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("uniter config: hidden_act %q is not supported (UNITER uses \"gelu\")", c.HiddenAct)
 	case c.LayerNormEps <= 0:
 		return fmt.Errorf("uniter config: layer_norm_eps must be positive, got %g", c.LayerNormEps)
+	case c.ITMOTLambda < 0:
+		return fmt.Errorf("uniter config: itm_ot_lambda must not be negative, got %g", c.ITMOTLambda)
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,8 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/tensors/numpy"
 	"github.com/nlpodyssey/gopickle/types"
+
+	"github.com/uniter-go/uniter/internal/safetensors"
 )
 
 // readZip handles the two zip-based formats: torch.save's archive (<name>/data.pkl plus raw
@@ -188,52 +189,28 @@ var safetensorsDTypes = map[string]string{
 	"I32": "int32", "I16": "int16", "I8": "int8", "U8": "uint8", "BOOL": "bool",
 }
 
-// readSafetensors reads an 8-byte little-endian header length, a JSON header
-// {name: {dtype, shape, data_offsets}} and the data section the offsets point into.
-func readSafetensors(f *os.File, size int64) (StateDict, error) {
-	var hlen uint64
-	if err := binary.Read(io.NewSectionReader(f, 0, 8), binary.LittleEndian, &hlen); err != nil {
+// readSafetensors reads a safetensors file with the shared reader.
+func readSafetensors(path string) (StateDict, error) {
+	f, err := safetensors.Open(path)
+	if err != nil {
 		return nil, err
 	}
-	header := make([]byte, hlen)
-	if _, err := f.ReadAt(header, 8); err != nil {
-		return nil, fmt.Errorf("reading safetensors header: %w", err)
-	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(header, &fields); err != nil {
-		return nil, fmt.Errorf("parsing safetensors header: %w", err)
-	}
-	start := 8 + int64(hlen)
-	sd := make(StateDict, len(fields))
-	for name, raw := range fields {
-		if name == "__metadata__" {
-			continue
-		}
-		var info struct {
-			DType   string   `json:"dtype"`
-			Shape   []int    `json:"shape"`
-			Offsets [2]int64 `json:"data_offsets"`
-		}
-		if err := json.Unmarshal(raw, &info); err != nil {
-			return nil, fmt.Errorf("key %q: %w", name, err)
-		}
-		dtype, ok := safetensorsDTypes[info.DType]
+	defer f.Close()
+	sd := make(StateDict, len(f.Entries))
+	for name, e := range f.Entries {
+		dtype, ok := safetensorsDTypes[e.DType]
 		if !ok {
-			return nil, fmt.Errorf("key %q: unsupported dtype %q", name, info.DType)
+			return nil, fmt.Errorf("key %q: unsupported dtype %q", name, e.DType)
 		}
-		b, e := info.Offsets[0], info.Offsets[1]
-		if b < 0 || e < b || start+e > size {
-			return nil, fmt.Errorf("key %q: data offsets %v outside the %d-byte data section", name, info.Offsets, size-start)
-		}
-		buf := make([]byte, e-b)
-		if _, err := f.ReadAt(buf, start+b); err != nil {
-			return nil, fmt.Errorf("key %q: %w", name, err)
+		buf := make([]byte, e.Size())
+		if err := f.Read(name, buf); err != nil {
+			return nil, err
 		}
 		data, err := decodeRaw(dtype, buf)
 		if err != nil {
 			return nil, fmt.Errorf("key %q: %w", name, err)
 		}
-		if sd[name], err = newTensor(name, dtype, info.Shape, data); err != nil {
+		if sd[name], err = newTensor(name, dtype, e.Shape, data); err != nil {
 			return nil, err
 		}
 	}

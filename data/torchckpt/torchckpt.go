@@ -69,7 +69,7 @@ func read(path string) (StateDict, error) {
 	case len(head) > 0 && head[0] == 0x80: // pickle PROTO opcode
 		return readLegacy(f, size)
 	case len(head) == 9 && head[8] == '{' && binary.LittleEndian.Uint64(head) <= uint64(size-8):
-		return readSafetensors(f, size)
+		return readSafetensors(path)
 	}
 	return nil, errors.New("not a PyTorch, safetensors or .npz checkpoint")
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/uniter-go/uniter/experiments/runner"
 	"github.com/uniter-go/uniter/uniter"
+	"github.com/uniter-go/uniter/uniter/named"
 )
 
 // Modes of a benchmark step.
@@ -154,8 +155,8 @@ func (r Result) String() string {
 type Runner struct {
 	spec  Spec
 	store *model.Store
-	exec  *model.Exec
-	batch *batch
+	exec  *named.Exec
+	batch named.Tensors
 }
 
 // New builds the step of spec on backend, with variables initialised from seed; nothing runs until Step.
@@ -167,7 +168,7 @@ func New(backend compute.Backend, spec Spec, seed uint64) (*Runner, error) {
 	store.SetParam(model.ParamInitialSeed, int64(seed))
 	uniter.SetComputeDType(store.RootScope(), spec.DType)
 	r := &Runner{spec: spec, store: store, batch: newBatch(spec, seed)}
-	exec, err := model.NewExec(backend, store, r.graph)
+	exec, err := named.NewExec(backend, store, r.graph)
 	if err != nil {
 		return nil, fmt.Errorf("bench: building the %s %s step: %w", spec.Task, spec.Mode, err)
 	}
@@ -177,15 +178,19 @@ func New(backend compute.Backend, spec Spec, seed uint64) (*Runner, error) {
 
 // Step runs one step on the runner's batch and returns the loss.
 func (r *Runner) Step() (float64, error) {
-	args, err := r.batch.args()
-	if err != nil {
-		return 0, err
+	in := make(named.Tensors, len(r.batch))
+	for name, t := range r.batch { // fresh copies: an Exec call may take ownership of its arguments
+		c, err := t.LocalClone()
+		if err != nil {
+			return 0, fmt.Errorf("bench: copying input %s: %w", name, err)
+		}
+		in[name] = c
 	}
-	outs, err := r.exec.Call(args...)
+	outs, err := r.exec.Call(in)
 	if err != nil {
 		return 0, fmt.Errorf("bench: %s %s step: %w", r.spec.Task, r.spec.Mode, err)
 	}
-	loss := tensors.MustCopyFlatData[float32](outs[0])[0]
+	loss := tensors.MustCopyFlatData[float32](outs["loss"])[0]
 	for _, o := range outs {
 		o.MustFinalizeAll()
 	}
@@ -278,12 +283,13 @@ func PeakRSSMB() float64 {
 }
 
 // graph builds the step: the task loss, and for training the AdamW update of every variable it uses.
-func (r *Runner) graph(scope *model.Scope, in []*Node) []*Node {
-	g := in[0].Graph()
+func (r *Runner) graph(scope *model.Scope, in named.Nodes) named.Nodes {
+	g := in["InputIDs"].Graph()
 	r.store.SetTraining(g, r.spec.Mode != ModeForward)
 	loss := taskLoss(scope, r.spec, in)
+	out := named.Nodes{"loss": loss}
 	if r.spec.Mode == ModeForward {
-		return []*Node{loss}
+		return out
 	}
 	vars := runner.TrainableVariables(r.store, g, nil)
 	values := make([]*Node, len(vars))
@@ -292,63 +298,46 @@ func (r *Runner) graph(scope *model.Scope, in []*Node) []*Node {
 	}
 	grads := Gradient(loss, values...)
 	if r.spec.Mode == ModeGrad {
-		return []*Node{loss, runner.GlobalNorm(grads)}
+		out["grad_norm"] = runner.GlobalNorm(grads)
+		return out
 	}
 	opt := &runner.AdamW{Beta1: 0.9, Beta2: 0.98, Eps: 1e-6, WeightDecay: 0.01, MaxGradNorm: 2,
 		LRMultipliers: map[string]float64{"vqa_output.": 10}}
 	opt.Update(r.store, vars, grads, Scalar(g, dtypes.Float32, 8e-5), false, 1)
-	return []*Node{loss}
+	return out
 }
 
-// taskLoss runs the backbone on the task's inputs (see batch.args for their order) and returns the task loss.
-func taskLoss(scope *model.Scope, spec Spec, in []*Node) *Node {
+// taskLoss builds the task's objective on the inputs of newBatch and returns its loss. ITM includes word-region
+// alignment, weighted by the config's itm_ot_lambda, as ORIG's itm task.
+func taskLoss(scope *model.Scope, spec Spec, in named.Nodes) *Node {
 	cfg := spec.Config
-	inputs := uniter.Inputs{InputIDs: in[0], TxtMask: in[1], ImgFeat: in[2], ImgPos: in[3], ImgMask: in[4]}
 	switch spec.Task {
 	case TaskVQA:
-		out := uniter.Backbone(scope, cfg, inputs, uniter.Options{PooledOnly: spec.pooledOnly()})
-		return uniter.VQALoss(uniter.VQAHead(scope, cfg, out.Pooled), in[5], nil)
+		x := uniter.VQAInputs{Options: uniter.Options{PooledOnly: spec.pooledOnly()}}
+		in.Bind(&x)
+		return uniter.VQA(scope, cfg, x).Loss
 	case TaskMLM:
-		out := uniter.Backbone(scope, cfg, inputs, uniter.Options{})
-		logits := uniter.MaskedLanguageModelingHead(scope, cfg, uniter.GatherPositions(out.Sequence, in[5]))
-		return uniter.MaskedLanguageModelingLoss(logits, in[6], nil)
-	case TaskMRFR, TaskMRC:
-		inputs.MRMMask = in[5]
-		out := uniter.Backbone(scope, cfg, inputs, uniter.Options{})
-		masked := uniter.GatherPositions(out.Sequence, uniter.OffsetPositions(in[6], spec.TextLen))
-		if spec.Task == TaskMRFR {
-			return uniter.RegionFeatureRegressionLoss(uniter.RegionFeatureRegressionHead(scope, cfg, masked), in[7], nil)
-		}
-		return uniter.RegionClassificationKLLoss(uniter.RegionClassificationHead(scope, cfg, masked), in[7], nil)
-	default: // TaskITM, with word-region alignment as ORIG's itm task.
-		out := uniter.Backbone(scope, cfg, inputs, uniter.Options{})
-		itm := uniter.ImageTextMatchingLoss(uniter.ImageTextMatchingHead(scope, cfg, out.Pooled), in[5], nil)
-		txt := Slice(out.Sequence, AxisRange(), AxisRange(0, spec.TextLen))
-		img := Slice(out.Sequence, AxisRange(), AxisRange(spec.TextLen, spec.TextLen+spec.Regions))
-		dist := uniter.OptimalTransportDistance(txt, img, in[1], in[4], uniter.DefaultIPOT())
-		return uniter.ImageTextMatchingWithWRALoss(itm, uniter.WordRegionAlignmentLoss(dist, in[5], nil), 0.1)
+		var x uniter.MLMInputs
+		in.Bind(&x)
+		return uniter.MaskedLanguageModeling(scope, cfg, x).Loss
+	case TaskMRFR:
+		var x uniter.MRMInputs
+		in.Bind(&x)
+		return uniter.MaskedRegionFeatureRegression(scope, cfg, x).Loss
+	case TaskMRC:
+		var x uniter.MRMInputs
+		in.Bind(&x)
+		return uniter.MaskedRegionClassificationKL(scope, cfg, x).Loss
+	default: // TaskITM
+		var x uniter.ITMInputs
+		in.Bind(&x)
+		return uniter.ImageTextMatching(scope, cfg, x).Loss
 	}
 }
 
-// batch is a synthetic batch for one task: all text tokens and regions real, fixed by the seed.
-type batch struct {
-	tensors []*tensors.Tensor
-}
-
-// args returns fresh copies of the batch tensors (an Exec call may take ownership of its arguments).
-func (b *batch) args() ([]any, error) {
-	out := make([]any, len(b.tensors))
-	for i, t := range b.tensors {
-		c, err := t.LocalClone()
-		if err != nil {
-			return nil, fmt.Errorf("bench: copying input %d: %w", i, err)
-		}
-		out[i] = c
-	}
-	return out, nil
-}
-
-func newBatch(spec Spec, seed uint64) *batch {
+// newBatch returns a synthetic batch of the task's objective inputs, by name: all text tokens and regions real,
+// fixed by the seed.
+func newBatch(spec Spec, seed uint64) named.Tensors {
 	c := spec.Config
 	r := rand.New(rand.NewPCG(seed, 2))
 	bs, lt, nr := spec.Batch, spec.TextLen, spec.Regions
@@ -366,12 +355,10 @@ func newBatch(spec Spec, seed uint64) *batch {
 	}
 	feat := floats(bs*nr*c.ImgDim, func() float32 { return max(0, 2*float32(r.NormFloat64())) })
 	pos := floats(bs*nr*c.PosDim, r.Float32)
-	t := []*tensors.Tensor{
-		tensors.FromFlatDataAndDimensions(ids, bs, lt),
-		tensors.FromFlatDataAndDimensions(floats(bs*lt, one), bs, lt),
-		tensors.FromFlatDataAndDimensions(feat, bs, nr, c.ImgDim),
-		tensors.FromFlatDataAndDimensions(pos, bs, nr, c.PosDim),
-		tensors.FromFlatDataAndDimensions(floats(bs*nr, one), bs, nr),
+	t := named.Tensors{
+		"TxtMask": tensors.FromFlatDataAndDimensions(floats(bs*lt, one), bs, lt),
+		"ImgPos":  tensors.FromFlatDataAndDimensions(pos, bs, nr, c.PosDim),
+		"ImgMask": tensors.FromFlatDataAndDimensions(floats(bs*nr, one), bs, nr),
 	}
 	// positions returns k distinct (b, index) rows per example, index in [lo, hi), and a [B,n] 0/1 mask of them.
 	positions := func(k, lo, hi, n int) ([]int32, []float32) {
@@ -392,7 +379,7 @@ func newBatch(spec Spec, seed uint64) *batch {
 			}
 			return 0
 		})
-		t = append(t, tensors.FromFlatDataAndDimensions(targets, bs, c.NumAnswers))
+		t["Targets"] = tensors.FromFlatDataAndDimensions(targets, bs, c.NumAnswers)
 	case TaskMLM:
 		k := spec.maskedTokens()
 		p, _ := positions(k, 1, lt-1, lt)
@@ -402,33 +389,32 @@ func newBatch(spec Spec, seed uint64) *batch {
 			labels[i] = ids[int(b)*lt+int(j)]
 			ids[int(b)*lt+int(j)] = 103 // [MASK]
 		}
-		t = append(t, tensors.FromFlatDataAndDimensions(p, bs*k, 2), tensors.FromFlatDataAndDimensions(labels, bs*k))
+		t["Positions"], t["Labels"] = tensors.FromFlatDataAndDimensions(p, bs*k, 2), tensors.FromFlatDataAndDimensions(labels, bs*k)
 	case TaskMRFR, TaskMRC:
 		k := spec.maskedRegions()
 		p, mask := positions(k, 0, nr, nr)
-		var targets *tensors.Tensor
 		if spec.Task == TaskMRFR {
-			targets = tensors.FromFlatDataAndDimensions(floats(bs*k*c.ImgDim, r.Float32), bs*k, c.ImgDim)
+			t["Targets"] = tensors.FromFlatDataAndDimensions(floats(bs*k*c.ImgDim, r.Float32), bs*k, c.ImgDim)
 		} else {
-			targets = tensors.FromFlatDataAndDimensions(softmaxRows(floats(bs*k*c.ImgLabelDim, r.Float32), c.ImgLabelDim), bs*k, c.ImgLabelDim)
+			t["Targets"] = tensors.FromFlatDataAndDimensions(softmaxRows(floats(bs*k*c.ImgLabelDim, r.Float32), c.ImgLabelDim), bs*k, c.ImgLabelDim)
 		}
 		for i, m := range mask { // ORIG zeroes the features of the masked regions.
 			if m == 1 {
 				clear(feat[i*c.ImgDim : (i+1)*c.ImgDim])
 			}
 		}
-		t = append(t, tensors.FromFlatDataAndDimensions(mask, bs, nr), tensors.FromFlatDataAndDimensions(p, bs*k, 2), targets)
+		t["MRMMask"], t["Positions"] = tensors.FromFlatDataAndDimensions(mask, bs, nr), tensors.FromFlatDataAndDimensions(p, bs*k, 2)
 	case TaskITM:
 		labels := make([]int32, bs)
 		for i := range labels {
 			labels[i] = int32(i % 2)
 		}
-		t = append(t, tensors.FromFlatDataAndDimensions(labels, bs))
+		t["Labels"] = tensors.FromFlatDataAndDimensions(labels, bs)
 	}
-	// ids and feat were edited in place for MLM / MRM: rebuild their tensors.
-	t[0] = tensors.FromFlatDataAndDimensions(ids, bs, lt)
-	t[2] = tensors.FromFlatDataAndDimensions(feat, bs, nr, c.ImgDim)
-	return &batch{tensors: t}
+	// ids and feat are final now that MLM / MRM have masked them.
+	t["InputIDs"] = tensors.FromFlatDataAndDimensions(ids, bs, lt)
+	t["ImgFeat"] = tensors.FromFlatDataAndDimensions(feat, bs, nr, c.ImgDim)
+	return t
 }
 
 // softmaxRows turns each row of x (width n) into a probability distribution, in place, with a sharp peak.

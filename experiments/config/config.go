@@ -59,23 +59,11 @@ func (c *Config) Int(path string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	switch n := v.(type) {
-	case int:
-		return n, nil
-	case int64:
-		if n >= math.MinInt && n <= math.MaxInt {
-			return int(n), nil
-		}
-	case uint64:
-		if n <= math.MaxInt {
-			return int(n), nil
-		}
-	case float64:
-		if n == math.Trunc(n) && math.Abs(n) <= 1<<53 {
-			return int(n), nil
-		}
+	n, ok := toInt(v)
+	if !ok {
+		return 0, typeError(key, "an integer", v)
 	}
-	return 0, typeError(key, "an integer", v)
+	return n, nil
 }
 
 // Float returns the number at path as a float64 (integers are accepted).
@@ -414,6 +402,27 @@ func toStringList(v any, key string) ([]string, error) {
 		return out, nil
 	}
 	return nil, typeError(key, "a list of strings or a comma-separated string", v)
+}
+
+// toInt converts a YAML integer, or a float with an integral value, to int.
+func toInt(v any) (int, bool) {
+	switch n := v.(type) {
+	case int:
+		return n, true
+	case int64:
+		if n >= math.MinInt && n <= math.MaxInt {
+			return int(n), true
+		}
+	case uint64:
+		if n <= math.MaxInt {
+			return int(n), true
+		}
+	case float64:
+		if n == math.Trunc(n) && math.Abs(n) <= 1<<53 {
+			return int(n), true
+		}
+	}
+	return 0, false
 }
 
 // toFloat converts a YAML number to float64.

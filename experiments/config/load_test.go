@@ -213,10 +213,10 @@ func TestOverrides(t *testing.T) {
 		"training.lr_scheduler=true",
 		"optimizer.params.lr=1e-3",
 		"optimizer.params.betas[1]=0.999",
-		"dataset_config.synthetic_vqa.split_fractions.train=0.5",
+		"dataset_config.synthetic_vqa.train_fraction=0.5",
 		"checkpoint.resume_file=None",
 		"model_config.uniter.tasks=[a, b]",
-		"dataset_config.synthetic_vqa.question_types=count,color",
+		"evaluation.metrics=vqa_accuracy,itm_accuracy",
 		"training.max_updates=123",
 		"env.save_dir=/tmp/run=1",
 	}})
@@ -226,10 +226,10 @@ func TestOverrides(t *testing.T) {
 	check(t, c, "training.lr_scheduler", true)
 	check(t, c, "optimizer.params.lr", 1e-3)
 	check(t, c, "optimizer.params.betas", []float64{0.9, 0.999})
-	check(t, c, "dataset_config.synthetic_vqa.split_fractions.train", 0.5)
-	check(t, c, "dataset_config.synthetic_vqa.split_fractions.val", 0.1)
+	check(t, c, "dataset_config.synthetic_vqa.train_fraction", 0.5)
+	check(t, c, "dataset_config.synthetic_vqa.val_fraction", 0.1)
 	check(t, c, "model_config.uniter.tasks", []string{"a", "b"})
-	check(t, c, "dataset_config.synthetic_vqa.question_types", []string{"count", "color"})
+	check(t, c, "evaluation.metrics", []string{"vqa_accuracy", "itm_accuracy"})
 	check(t, c, "env.save_dir", "/tmp/run=1")
 	if v, ok := c.Get("checkpoint.resume_file"); !ok || v != nil {
 		t.Errorf("checkpoint.resume_file = %v, %v; want null", v, ok)
@@ -564,11 +564,11 @@ func TestRunnerKeys(t *testing.T) {
 		"masked_coco": {"data_dir", "annotations.train", "karpathy_splits.train", "features.val", "vocab_file",
 			"do_lower_case", "max_seq_length", "max_regions", "mask_probability", "false_caption_probability"},
 		"synthetic_vqa": {"data_dir", "seed", "detector_seed", "num_images", "questions_per_image",
-			"question_types", "min_objects", "max_objects", "feature_dim", "num_classes", "feature_noise",
-			"split_fractions.train", "split_fractions.val", "split_fractions.test", "low_data_fraction",
-			"answer_vocab", "max_regions", "max_seq_length", "vocab_file", "do_lower_case", "mask_probability"},
+			"min_objects", "max_objects", "feature_dim", "num_classes", "feature_noise",
+			"train_fraction", "val_fraction", "low_data_fraction",
+			"max_regions", "max_seq_length", "vocab_file", "do_lower_case", "mask_probability"},
 		"synthetic_captions": {"data_dir", "seed", "detector_seed", "num_images", "captions_per_image",
-			"min_objects", "max_objects", "feature_dim", "num_classes", "feature_noise", "split_fractions.train",
+			"min_objects", "max_objects", "feature_dim", "num_classes", "feature_noise", "train_fraction",
 			"max_regions", "max_seq_length", "vocab_file", "do_lower_case", "mask_probability"},
 	}
 	for ds, keys := range perDataset {

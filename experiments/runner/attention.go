@@ -24,7 +24,7 @@ func (r *Runner) Attention(split string, index int) (*AttentionMap, error) {
 	if err != nil {
 		return nil, err
 	}
-	src, err := r.data.split(split)
+	src, err := r.data.Split(split)
 	if err != nil {
 		return nil, err
 	}
@@ -44,18 +44,18 @@ func (r *Runner) Attention(split string, index int) (*AttentionMap, error) {
 	if err != nil {
 		return nil, err
 	}
-	outs, err := call(execs.attention, bt)
+	outs, err := call(execs.attention, t, bt)
 	if err != nil {
 		return nil, err
 	}
-	dims := outs[0].Shape().Dimensions // [layers, B, heads, L, L]
+	dims := outs["attention"].Shape().Dimensions // [layers, B, heads, L, L]
 	layers, heads := dims[0], dims[2]
-	flat := outs[0].Value().([][][][][]float32)
+	flat := outs["attention"].Value().([][][][][]float32)
 	var keep []int
-	am := &AttentionMap{Text: ex.Text, ImagePath: r.data.imagePath(ex.ImageKey)}
+	am := &AttentionMap{Text: ex.Text, ImagePath: r.data.ImagePath(ex.ImageKey)}
 	for i := range bt.TextLen {
 		if bt.TxtMask[i] > 0 {
-			tok, err := r.data.tokenizer.Token(bt.InputIDs[i])
+			tok, err := r.data.Tokenizer.Token(bt.InputIDs[i])
 			if err != nil {
 				return nil, err
 			}
@@ -87,12 +87,12 @@ func (r *Runner) Attention(split string, index int) (*AttentionMap, error) {
 			am.Probs[l][h] = m
 		}
 	}
-	if r.data.vqa {
-		outs, err := call(execs.eval, bt)
+	if t.predictions != nil {
+		outs, err := call(execs.eval, t, bt)
 		if err != nil {
 			return nil, err
 		}
-		am.Predicted = r.data.answers.Answer(int(outs[len(outs)-1].Value().([]int32)[0]))
+		am.Predicted = t.predictions(outs)[0]
 	}
 	return am, nil
 }

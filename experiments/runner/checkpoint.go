@@ -17,6 +17,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/uniter-go/uniter/data/batch"
+	"github.com/uniter-go/uniter/internal/safetensors"
 	"github.com/uniter-go/uniter/uniter"
 )
 
@@ -223,14 +224,13 @@ func readCheckpoint(path string) (ts map[string]*tensors.Tensor, st *trainerStat
 
 // isProjectCheckpoint reports whether path is a safetensors file written by saveCheckpoint, from its header only.
 func isProjectCheckpoint(path string) bool {
-	f, err := os.Open(path)
+	f, err := safetensors.Open(path)
 	if err != nil {
 		return false
 	}
 	defer f.Close()
-	_, meta, _, err := readSafetensorsHeader(f)
-	_, ok := meta[metadataKey]
-	return err == nil && ok
+	_, ok := f.Metadata[metadataKey]
+	return ok
 }
 
 // restoreStore sets every variable of the store from ts (creating the ones not built yet, such as optimizer state);

@@ -7,10 +7,17 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/gomlx/gomlx/core/tensors"
-
 	"github.com/uniter-go/uniter/data/batch"
+	"github.com/uniter-go/uniter/data/datasets"
 	"github.com/uniter-go/uniter/data/vqa"
+	"github.com/uniter-go/uniter/uniter/named"
+)
+
+// The splits a run trains and evaluates on.
+const (
+	SplitTrain = datasets.SplitTrain
+	SplitVal   = datasets.SplitVal
+	SplitTest  = datasets.SplitTest
 )
 
 // Prediction is the model's answer to one VQA question.
@@ -26,7 +33,7 @@ type Prediction struct {
 
 // evalPass runs the evaluation graph of t over a split, in order, calling visit with every batch and its outputs.
 // At most limit batches are run (limit ≤ 0: all).
-func (r *Runner) evalPass(split string, t *task, i, limit int, visit func(b *batch.Batch, outs []*tensors.Tensor) error) error {
+func (r *Runner) evalPass(split string, t *task, i, limit int, visit func(b *batch.Batch, outs named.Tensors) error) error {
 	b, err := r.builder(split)
 	if err != nil {
 		return err
@@ -48,7 +55,7 @@ func (r *Runner) evalPass(split string, t *task, i, limit int, visit func(b *bat
 		if err != nil {
 			return fmt.Errorf("%s data for %s: %w", split, t.name, err)
 		}
-		outs, err := call(ex.eval, bt)
+		outs, err := call(ex.eval, t, bt)
 		if err != nil {
 			return err
 		}
@@ -60,16 +67,16 @@ func (r *Runner) evalPass(split string, t *task, i, limit int, visit func(b *bat
 }
 
 // Evaluate computes the metrics of the current model on a split (SplitVal, SplitTest or SplitTrain): per task
-// the mean loss terms "<split>/<dataset>/<loss>", the accuracies (vqa_accuracy, itm_accuracy, mlm_accuracy) and
-// "<split>/total_loss", the sum of the tasks' losses.
+// the mean loss terms "<split>/<dataset>/<loss>" and the accuracy (e.g. vqa_accuracy, itm_accuracy,
+// mlm_accuracy), and "<split>/total_loss", the sum of the tasks' losses.
 func (r *Runner) Evaluate(split string) (map[string]float64, error) {
 	m := map[string]float64{}
 	prefix := split + "/" + r.s.dataset + "/"
 	total := 0.0
 	for i, t := range r.tasks {
-		sums := make([]float64, len(t.parts)+1)
+		sums := map[string]float64{}
 		var examples, correct, count float64
-		err := r.evalPass(split, t, i, 0, func(b *batch.Batch, outs []*tensors.Tensor) error {
+		err := r.evalPass(split, t, i, 0, func(b *batch.Batch, outs named.Tensors) error {
 			n := 0.0
 			for _, ok := range b.ExampleOK {
 				if ok {
@@ -77,22 +84,12 @@ func (r *Runner) Evaluate(split string) (map[string]float64, error) {
 				}
 			}
 			examples += n
-			for j := range sums {
-				sums[j] += n * scalar(outs[j])
+			for _, name := range append([]string{"loss"}, t.parts...) {
+				sums[name] += n * scalar(outs[name])
 			}
-			rest := outs[len(sums):]
-			switch {
-			case t.batch == batch.TaskVQA:
-				pred := rest[0].Value().([]int32)
-				for row, ok := range b.ExampleOK {
-					if ok {
-						correct += float64(b.Targets[row*b.NumAnswers+int(pred[row])])
-					}
-				}
-				count += n
-			case t.accuracy != "":
-				correct += scalar(rest[0])
-				count += scalar(rest[1])
+			if t.score != nil {
+				c, k := t.score(b, outs)
+				correct, count = correct+c, count+k
 			}
 			return nil
 		})
@@ -102,9 +99,9 @@ func (r *Runner) Evaluate(split string) (map[string]float64, error) {
 		if examples == 0 {
 			return nil, fmt.Errorf("evaluating %s: split %s has no examples", t.name, split)
 		}
-		total += sums[0] / examples
-		for j, p := range t.parts {
-			m[prefix+p] = sums[j+1] / examples
+		total += sums["loss"] / examples
+		for _, p := range t.parts {
+			m[prefix+p] = sums[p] / examples
 		}
 		if t.accuracy != "" && count > 0 {
 			m[prefix+t.accuracy] = correct / count
@@ -129,10 +126,11 @@ func (r *Runner) evaluateAndLog(split string) (map[string]float64, error) {
 
 // Predict returns the model's answers to the first n questions of a split (n ≤ 0: all).
 func (r *Runner) Predict(split string, n int) ([]Prediction, error) {
-	if !r.data.vqa {
-		return nil, fmt.Errorf("predict: dataset %s has no questions", r.s.dataset)
+	t := r.tasks[0]
+	if t.predictions == nil || r.data.Kind != datasets.KindVQA {
+		return nil, fmt.Errorf("predict: task %s on dataset %s answers no questions", t.name, r.s.dataset)
 	}
-	src, err := r.data.split(split)
+	src, err := r.data.Split(split)
 	if err != nil {
 		return nil, err
 	}
@@ -142,8 +140,8 @@ func (r *Runner) Predict(split string, n int) ([]Prediction, error) {
 	}
 	var preds []Prediction
 	idx := 0
-	err = r.evalPass(split, r.tasks[0], 0, limit, func(b *batch.Batch, outs []*tensors.Tensor) error {
-		pred := outs[len(outs)-1].Value().([]int32)
+	err = r.evalPass(split, t, 0, limit, func(b *batch.Batch, outs named.Tensors) error {
+		answers := t.predictions(outs)
 		for row, ok := range b.ExampleOK {
 			if !ok || (n > 0 && len(preds) == n) {
 				continue
@@ -151,8 +149,8 @@ func (r *Runner) Predict(split string, n int) ([]Prediction, error) {
 			ex := &src.Examples[idx]
 			idx++
 			p := Prediction{
-				QuestionID: ex.QuestionID, Question: ex.Text, ImageKey: ex.ImageKey, ImagePath: r.data.imagePath(ex.ImageKey),
-				Predicted: r.data.answers.Answer(int(pred[row])), Answers: ex.Answers,
+				QuestionID: ex.QuestionID, Question: ex.Text, ImageKey: ex.ImageKey, ImagePath: r.data.ImagePath(ex.ImageKey),
+				Predicted: answers[row], Answers: ex.Answers,
 			}
 			if ex.Answers != nil {
 				p.Accuracy = vqa.Accuracy(p.Predicted, ex.Answers)
@@ -169,17 +167,17 @@ func (r *Runner) Predict(split string, n int) ([]Prediction, error) {
 func (r *Runner) test(metrics bool) (map[string]float64, string, error) {
 	m := map[string]float64{}
 	if metrics {
-		src, err := r.data.split(SplitTest)
+		src, err := r.data.Split(SplitTest)
 		if err != nil {
 			return nil, "", err
 		}
-		if !r.data.vqa || src.Examples[0].Targets != nil {
+		if r.data.Kind != datasets.KindVQA || src.Examples[0].Targets != nil {
 			if m, err = r.evaluateAndLog(SplitTest); err != nil {
 				return nil, "", err
 			}
 		}
 	}
-	if !r.data.vqa {
+	if r.tasks[0].predictions == nil || r.data.Kind != datasets.KindVQA {
 		return m, "", nil
 	}
 	preds, err := r.Predict(SplitTest, 0)

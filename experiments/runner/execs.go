@@ -9,14 +9,17 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/uniter-go/uniter/data/batch"
+	"github.com/uniter-go/uniter/uniter"
+	"github.com/uniter-go/uniter/uniter/named"
 )
 
-// executors are the compiled graphs of one task (each compiled on first use, once per input shape).
+// executors are the compiled graphs of one task (each compiled on first use, once per input shape). Their inputs
+// are the task's (see task.feed), plus "LearningRate" for update; their outputs are named.
 type executors struct {
-	update    *model.Exec // forward + backward + AdamW update (the last micro-batch of an update); inputs + lr
-	accum     *model.Exec // forward + backward, gradients added to the accumulators (earlier micro-batches)
-	eval      *model.Exec // forward in evaluation mode: loss terms, accuracy counts, VQA predictions
-	attention *model.Exec // forward in evaluation mode returning the attention probabilities
+	update    *named.Exec // forward + backward + AdamW update (the last micro-batch of an update): "loss", "grad_norm", the loss parts
+	accum     *named.Exec // forward + backward, gradients added to the accumulators (earlier micro-batches): the same
+	eval      *named.Exec // forward in evaluation mode: every output of the task's forward
+	attention *named.Exec // forward in evaluation mode: "attention", [layers, B, heads, L, L]
 }
 
 // execsFor returns the executors of t, creating them on first use.
@@ -25,59 +28,55 @@ func (r *Runner) execsFor(t *task) (*executors, error) {
 		return ex, nil
 	}
 	uf := r.s.updateFrequency
-	frozen := r.s.frozenPrefixes()
+	frozen := r.frozenPrefixes()
 	store := r.store
-	trainGraph := func(scope *model.Scope, in []*Node, update bool) []*Node {
-		g := in[0].Graph()
+	trainGraph := func(scope *model.Scope, in named.Nodes, update bool) named.Nodes {
+		g := in["InputIDs"].Graph()
 		store.SetTraining(g, true)
-		var lr *Node
-		if update {
-			lr, in = in[len(in)-1], in[:len(in)-1]
-		}
-		out := forward(scope, r.spec, t, in, false)
+		lr := in["LearningRate"]
+		delete(in, "LearningRate")
+		out, _ := t.forward(scope, r.model, in, uniter.Options{})
+		loss := out["loss"]
 		vars := TrainableVariables(store, g, frozen)
 		nodes := make([]*Node, len(vars))
 		for i, v := range vars {
 			nodes[i] = v.NodeValue(g)
 		}
-		grads := Gradient(out.loss, nodes...)
-		var norm *Node
+		grads := Gradient(loss, nodes...)
+		res := named.Nodes{"loss": loss}
 		if update {
-			norm = r.opt.Update(store, vars, grads, lr, uf > 1, 1/float64(uf))
+			res["grad_norm"] = r.opt.Update(store, vars, grads, lr, uf > 1, 1/float64(uf))
 		} else {
 			r.opt.Accumulate(store, vars, grads)
-			norm = GlobalNorm(grads)
+			res["grad_norm"] = GlobalNorm(grads)
 		}
-		return append([]*Node{out.loss, norm}, out.parts...)
+		for _, p := range t.parts {
+			res[p] = out[p]
+		}
+		return res
 	}
 	ex := &executors{}
 	var err error
-	ex.update, err = model.NewExec(r.backend, store, func(scope *model.Scope, in []*Node) []*Node {
+	ex.update, err = named.NewExec(r.backend, store, func(scope *model.Scope, in named.Nodes) named.Nodes {
 		return trainGraph(scope, in, true)
 	})
 	if err == nil && uf > 1 {
-		ex.accum, err = model.NewExec(r.backend, store, func(scope *model.Scope, in []*Node) []*Node {
+		ex.accum, err = named.NewExec(r.backend, store, func(scope *model.Scope, in named.Nodes) named.Nodes {
 			return trainGraph(scope, in, false)
 		})
 	}
 	if err == nil {
-		ex.eval, err = model.NewExec(r.backend, store, func(scope *model.Scope, in []*Node) []*Node {
-			variablesAsParameters(store, in[0].Graph())
-			out := forward(scope, r.spec, t, in, false)
-			outs := append([]*Node{out.loss}, out.parts...)
-			if out.correct != nil {
-				outs = append(outs, out.correct, out.count)
-			}
-			if out.pred != nil {
-				outs = append(outs, out.pred)
-			}
-			return outs
+		ex.eval, err = named.NewExec(r.backend, store, func(scope *model.Scope, in named.Nodes) named.Nodes {
+			variablesAsParameters(store, in["InputIDs"].Graph())
+			out, _ := t.forward(scope, r.model, in, uniter.Options{})
+			return out
 		})
 	}
 	if err == nil {
-		ex.attention, err = model.NewExec(r.backend, store, func(scope *model.Scope, in []*Node) []*Node {
-			variablesAsParameters(store, in[0].Graph())
-			return []*Node{Stack(forward(scope, r.spec, t, in, true).attention, 0)}
+		ex.attention, err = named.NewExec(r.backend, store, func(scope *model.Scope, in named.Nodes) named.Nodes {
+			variablesAsParameters(store, in["InputIDs"].Graph())
+			_, backbone := t.forward(scope, r.model, in, uniter.Options{AttentionProbs: true})
+			return named.Nodes{"attention": Stack(backbone.AttentionProbs, 0)}
 		})
 	}
 	if err != nil {
@@ -102,27 +101,16 @@ func variablesAsParameters(store *model.Store, g *Graph) {
 	store.SetTraining(g, false)
 }
 
-// call runs an executor on a batch (plus extra inputs), turning graph-building panics into errors.
-func call(e *model.Exec, b *batch.Batch, extra ...any) (outs []*tensors.Tensor, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("running the %s graph: %v", b.Task, p)
-		}
-	}()
-	ins := batchInputs(b)
-	args := make([]any, 0, len(ins)+len(extra))
-	for _, t := range ins {
-		args = append(args, t)
+// call runs an executor of t on a batch (plus the learning rate for update).
+func call(e *named.Exec, t *task, b *batch.Batch, lr ...float32) (named.Tensors, error) {
+	in := backboneInputs(b)
+	t.feed(b, in)
+	if len(lr) > 0 {
+		in["LearningRate"] = tensors.FromScalar(lr[0])
 	}
-	args = append(args, extra...)
-	outs, err = e.Call(args...)
+	outs, err := e.Call(in)
 	if err != nil {
 		return nil, fmt.Errorf("running the %s graph: %w", b.Task, err)
 	}
 	return outs, nil
-}
-
-// scalar returns a float32 scalar output as float64.
-func scalar(t *tensors.Tensor) float64 {
-	return float64(t.Value().(float32))
 }

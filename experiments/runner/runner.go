@@ -36,6 +36,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/uniter-go/uniter/data/batch"
+	"github.com/uniter-go/uniter/data/datasets"
 	"github.com/uniter-go/uniter/data/torchckpt"
 	"github.com/uniter-go/uniter/experiments/config"
 	"github.com/uniter-go/uniter/experiments/zoo"
@@ -52,9 +53,9 @@ type Runner struct {
 
 	cfg      *config.Config
 	s        *settings
-	data     *data
+	data     *datasets.Data
 	tasks    []*task
-	spec     modelSpec
+	model    uniter.Config // the model of the run: model_config.<model> with what the tasks set from the data
 	backend  compute.Backend
 	store    *model.Store
 	opt      *AdamW
@@ -98,42 +99,62 @@ func New(cfg *config.Config) (*Runner, error) {
 		s.seed = time.Now().UnixNano() % (1 << 31)
 		fmt.Fprintf(r.Log, "training.seed is -1: using seed %d\n", s.seed)
 	}
-	if r.data, err = loadData(cfg, s); err != nil {
+	if r.data, err = openData(cfg, s); err != nil {
 		return nil, err
 	}
 	if err := r.setup(); err != nil {
-		r.data.close()
+		r.data.Close()
 		return nil, err
 	}
 	return r, nil
 }
 
-// setup builds everything after the data: model config, backend, store, optimizer, save directory and start state.
+// openData opens the splits of the configured dataset that the run needs.
+func openData(c *config.Config, s *settings) (*datasets.Data, error) {
+	var splits []string
+	if s.has("train") {
+		splits = append(splits, SplitTrain, SplitVal)
+	} else if s.has("val") {
+		splits = append(splits, SplitVal)
+	}
+	if s.has("test") || s.has("inference") {
+		splits = append(splits, SplitTest)
+	}
+	section := "dataset_config." + s.dataset
+	if _, ok := c.Get(section); !ok {
+		return nil, fmt.Errorf("config key %s: missing; dataset %q has no configuration", section, s.dataset)
+	}
+	mc := s.modelConfig
+	d, err := datasets.Open(s.dataset, datasets.Request{
+		Section: section, Decode: func(dst any) error { return c.Decode(section, dst) }, Splits: splits,
+		FeatDim: mc.ImgDim, MaxTextLen: mc.MaxPositionEmbeddings,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if d.Tokenizer.VocabSize() > mc.VocabSize {
+		d.Close()
+		return nil, fmt.Errorf("dataset %s: the tokenizer vocabulary has %d tokens but model_config.%s.vocab_size is %d; "+
+			"set %s.vocab_file to the model's vocab.txt or raise the vocab size",
+			s.dataset, d.Tokenizer.VocabSize(), s.modelName, mc.VocabSize, section)
+	}
+	return d, nil
+}
+
+// setup builds everything after the data: tasks, backend, store, optimizer, save directory and start state.
 func (r *Runner) setup() error {
 	s := r.s
-	r.spec = modelSpec{cfg: s.uniter, itmOTLambda: s.itmOTLambda}
-	if r.data.vqa != !s.pretraining {
-		return fmt.Errorf("dataset %s holds %s but model_config.%s.do_pretraining is %v",
-			s.dataset, map[bool]string{true: "VQA questions", false: "captions"}[r.data.vqa], s.model, s.pretraining)
-	}
-	if r.data.vqa {
-		n := r.data.answers.Len()
-		if s.numLabels != 0 && s.numLabels != n {
-			return fmt.Errorf("config key model_config.%s.heads.%s.num_labels: %d, but the answer vocabulary has %d answers (0 = use the vocabulary size)",
-				s.model, s.tasks[0], s.numLabels, n)
-		}
-		if h := s.headHidden[s.tasks[0]]; h != 0 && h != 2*s.uniter.HiddenSize {
-			return fmt.Errorf("config key model_config.%s.heads.%s.hidden_size: %d, but the ORIG VQA head is 2 × hidden_size = %d",
-				s.model, s.tasks[0], h, 2*s.uniter.HiddenSize)
-		}
-		r.spec.cfg.NumAnswers = n
-		r.spec.maskUnknown = r.data.answers.Answer(0) == "<unk>"
-	}
-	if err := r.spec.cfg.Validate(); err != nil {
-		return fmt.Errorf("model_config.%s: %w", s.model, err)
-	}
-	r.tasks = newTasks(s)
+	r.model = s.modelConfig.Config
 	var err error
+	if r.tasks, err = r.newTasks(); err != nil {
+		return err
+	}
+	if err := r.model.Validate(); err != nil {
+		return fmt.Errorf("model_config.%s: %w", s.modelName, err)
+	}
+	if err := r.checkMetrics(); err != nil {
+		return err
+	}
 	if s.backend == "" {
 		r.backend, err = backend.Shared()
 	} else {
@@ -147,7 +168,12 @@ func (r *Runner) setup() error {
 	if err := r.store.SetRNGStateFromSeed(s.seed); err != nil {
 		return fmt.Errorf("seeding the model RNG: %w", err)
 	}
-	r.opt = &AdamW{Beta1: s.betas[0], Beta2: s.betas[1], Eps: s.eps, WeightDecay: s.wd, LRMultipliers: s.lrMultipliers()}
+	r.opt = &AdamW{Beta1: s.betas[0], Beta2: s.betas[1], Eps: s.eps, WeightDecay: s.wd, LRMultipliers: map[string]float64{}}
+	for _, t := range r.tasks {
+		for _, k := range t.keys {
+			r.opt.LRMultipliers[k] = t.lrMul
+		}
+	}
 	if s.clip {
 		r.opt.MaxGradNorm = s.maxGradNorm
 	}
@@ -157,11 +183,51 @@ func (r *Runner) setup() error {
 			return fmt.Errorf("config key scheduler: %w", err)
 		}
 	}
-	r.state = trainerState{Seed: s.seed, Pretraining: s.pretraining, Heads: s.heads(), Uniter: r.spec.cfg, Data: map[string]batch.State{}}
+	r.state = trainerState{Seed: s.seed, Pretraining: s.modelConfig.DoPretraining, Heads: r.heads(), Uniter: r.model, Data: map[string]batch.State{}}
 	if r.saveDir, err = resolveSaveDir(s, time.Now()); err != nil {
 		return err
 	}
 	return r.loadStart()
+}
+
+// checkMetrics checks evaluation.metrics against the accuracies the tasks report (the evaluation reports them
+// all, with the losses, whatever the list).
+func (r *Runner) checkMetrics() error {
+	var have []string
+	for _, t := range r.tasks {
+		if t.accuracy != "" {
+			have = append(have, t.accuracy)
+		}
+	}
+	for _, m := range r.s.metrics {
+		if !slices.Contains(have, m) {
+			return fmt.Errorf("config key evaluation.metrics: %q is not reported by the tasks of this run (they report: %s)",
+				m, strings.Join(have, ", "))
+		}
+	}
+	return nil
+}
+
+// heads returns the uniter heads the tasks train, sorted.
+func (r *Runner) heads() []string {
+	var hs []string
+	for _, t := range r.tasks {
+		hs = append(hs, t.head)
+	}
+	slices.Sort(hs)
+	return slices.Compact(hs)
+}
+
+// frozenPrefixes returns the ORIG key prefixes of the heads set to freeze, sorted.
+func (r *Runner) frozenPrefixes() []string {
+	var out []string
+	for _, t := range r.tasks {
+		if t.freeze {
+			out = append(out, t.keys...)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // defaultSaveDir is the value env.save_dir has when the user did not choose one.
@@ -178,7 +244,7 @@ func resolveSaveDir(s *settings, now time.Time) (string, error) {
 	if filepath.Clean(s.saveDir) != filepath.Clean(defaultSaveDir()) {
 		return s.saveDir, nil
 	}
-	experiment := s.dataset + "_" + s.model
+	experiment := s.dataset + "_" + s.modelName
 	if s.resume {
 		matches, _ := filepath.Glob(filepath.Join(s.saveDir, experiment+"-*", currentName))
 		if len(matches) > 0 {
@@ -202,7 +268,7 @@ func (r *Runner) Close() error {
 		errs = append(errs, r.metrics.close())
 		r.metrics = nil
 	}
-	return errors.Join(append(errs, r.data.close())...)
+	return errors.Join(append(errs, r.data.Close())...)
 }
 
 // loadStart loads the starting point: with checkpoint.resume the save directory's current (or best) checkpoint,
@@ -247,7 +313,7 @@ func (r *Runner) loadFile(path, why string, weightsOnly bool) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", why, err)
 		}
-		same := st.Pretraining == r.state.Pretraining && slices.Equal(st.Heads, r.state.Heads) && sameArchitecture(st.Uniter, r.spec.cfg)
+		same := st.Pretraining == r.state.Pretraining && slices.Equal(st.Heads, r.state.Heads) && sameArchitecture(st.Uniter, r.model)
 		if same && !weightsOnly {
 			if err := restoreStore(r.store, ts); err != nil {
 				return fmt.Errorf("%s %s: %w", why, path, err)
@@ -284,9 +350,10 @@ func (r *Runner) loadFile(path, why string, weightsOnly bool) error {
 }
 
 // sameArchitecture reports whether two model configurations have the same variables and computation, ignoring
-// the training hyper-parameters (dropout, initialization range).
+// the training hyper-parameters (dropout, initialization range, the WRA weight).
 func sameArchitecture(a, b uniter.Config) bool {
 	a.HiddenDropoutProb, a.AttentionProbsDropoutProb, a.InitializerRange = b.HiddenDropoutProb, b.AttentionProbsDropoutProb, b.InitializerRange
+	a.ITMOTLambda = b.ITMOTLambda
 	return a == b
 }
 
@@ -299,7 +366,7 @@ func (r *Runner) loadWeights(weights map[string]*tensors.Tensor, path, why strin
 			}
 		}
 	}
-	rep, err := uniter.LoadWeights(r.store, r.spec.cfg, weights, r.state.Heads...)
+	rep, err := uniter.LoadWeights(r.store, r.model, weights, r.state.Heads...)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", why, path, err)
 	}

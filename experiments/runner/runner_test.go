@@ -109,7 +109,7 @@ func TestRunnerTrainValPredictAttention(t *testing.T) {
 	if len(preds) != 5 || preds[0].Question == "" || len(preds[0].Answers) != 10 || preds[0].ImagePath == "" {
 		t.Fatalf("predictions %+v", preds)
 	}
-	if _, ok := r.data.answers.Index(preds[0].Predicted); !ok {
+	if _, ok := r.data.Answers.Index(preds[0].Predicted); !ok {
 		t.Errorf("predicted %q is not in the answer vocabulary", preds[0].Predicted)
 	}
 
@@ -155,7 +155,7 @@ func TestRunnerTestWritesOfficialResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	test, _ := r.data.split(SplitTest)
+	test, _ := r.data.Split(SplitTest)
 	if len(results) != len(test.Examples) || results[0].QuestionID != test.Examples[0].QuestionID {
 		t.Fatalf("%d results for %d test questions", len(results), len(test.Examples))
 	}
@@ -226,7 +226,7 @@ func TestEvaluationSeesLatestWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, want := "val/synthetic_vqa/logit_bce", float64(r.spec.cfg.NumAnswers)*math.Ln2
+	key, want := "val/synthetic_vqa/logit_bce", float64(r.model.NumAnswers)*math.Ln2
 	if got := zeroed[key]; math.Abs(got-want) > 1e-4*want {
 		t.Fatalf("with a zero output layer the evaluation loss is %.6f (%.6f before), want A·ln 2 = %.6f: the evaluation graph does not see the latest weights",
 			got, trained[key], want)

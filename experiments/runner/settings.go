@@ -12,23 +12,11 @@ import (
 
 // settings are the typed values of the configuration keys the runner reads.
 type settings struct {
-	dataset string   // the one dataset name
-	model   string   // the model name (uniter)
-	steps   []string // run_type split on "_": train, val, test, inference
+	dataset   string   // the one dataset name
+	modelName string   // the model name (uniter)
+	steps     []string // run_type split on "_": train, val, test, inference
 
-	uniter      uniter.Config
-	pretraining bool
-	tasks       []string            // model_config.uniter.tasks
-	mixRatios   map[string]int      // pretraining task weights
-	headLRMul   map[string]float64  // lr multiplier by head (task) name
-	frozen      map[string]bool     // heads with freeze: true
-	headHidden  map[string]int      // heads.<task>.hidden_size (classifier)
-	numLabels   int                 // heads.<task>.num_labels of the classifier (0 = vocabulary size)
-	useKL       bool                // heads.mrc.use_kl
-	itmNegProb  float64             //
-	itmOTLambda float64             //
-	regionMaskP float64             // model_config.uniter.mask_probability
-	rawHeads    map[string]struct{} // heads present in the config
+	modelConfig *ModelConfig
 
 	seed            int64
 	batchSize       int
@@ -46,6 +34,7 @@ type settings struct {
 	patience        int
 	numWorkers      int
 	backend         string
+	metrics         []string // evaluation.metrics
 
 	optimizerType string
 	lr, eps, wd   float64
@@ -60,7 +49,59 @@ type settings struct {
 	resumePretrained bool
 	maxToKeep        int
 
-	saveDir, zooDir, dataDir string
+	saveDir, zooDir string
+}
+
+// ModelConfig is the section model_config.<model> of an experiment configuration
+// (experiments/config/defaults/models/uniter/defaults.yaml): the model's sizes and hyper-parameters, decoded into
+// uniter.Config by its json tags, and the keys of the tasks.
+type ModelConfig struct {
+	uniter.Config
+	// DoPretraining draws one of the tasks per update, by MixRatios (ORIG MetaLoader); else the one task of Tasks
+	// is trained alone.
+	DoPretraining bool           `json:"do_pretraining"`
+	Tasks         []string       `json:"tasks"`
+	MixRatios     map[string]int `json:"mix_ratios"`
+	// ITMNegProb is the probability of an ITM negative (the image swapped); MaskProbability the probability that
+	// MRM masks a region.
+	ITMNegProb      float64 `json:"itm_neg_prob"`
+	MaskProbability float64 `json:"mask_probability"`
+	// Heads holds the head section of each task, decoded by the task's constructor (see task).
+	Heads  map[string]any    `json:"heads"`
+	Losses map[string]string `json:"losses"`
+	Compat struct {
+		MMF bool `json:"mmf"`
+	} `json:"compat"`
+	// MMF's sub-configurations, accepted so that MMF's YAML files load; vocab_size takes
+	// text_embeddings.vocab_size by interpolation in the defaults.
+	TextEmbeddings  any `json:"text_embeddings"`
+	ImageEmbeddings any `json:"image_embeddings"`
+	Encoder         any `json:"encoder"`
+}
+
+// DecodeModelConfig decodes model_config.<model> of the model the configuration names. Keys without a field are
+// errors; hidden_act and pos_dim, which UNITER fixes, default to "gelu" and 7; num_answers is set by the VQA task
+// from the dataset's answers.
+func DecodeModelConfig(c *config.Config) (*ModelConfig, error) {
+	name, err := c.String("model")
+	if err != nil {
+		return nil, err
+	}
+	key := "model_config." + name
+	if _, ok := c.Get(key); !ok {
+		return nil, fmt.Errorf("config key %s: missing; the model %q has no configuration", key, name)
+	}
+	mc := &ModelConfig{Config: uniter.Config{HiddenAct: "gelu", PosDim: 7}}
+	if err := c.Decode(key, mc); err != nil {
+		return nil, err
+	}
+	if mc.Compat.MMF {
+		return nil, fmt.Errorf("config key %s.compat.mmf: MMF-compatibility mode is not implemented by this runner; use false (ORIG semantics)", key)
+	}
+	if err := mc.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	return mc, nil
 }
 
 // getter reads typed keys from a config and collects the first error.
@@ -111,21 +152,12 @@ func (g *getter) optional(key string) bool {
 	return ok
 }
 
-// Pretraining task names of model_config.uniter.tasks.
-const (
-	taskMLM  = "mlm"
-	taskITM  = "itm"
-	taskMRC  = "mrc"
-	taskMRFR = "mrfr"
-	taskWRA  = "wra"
-)
-
 // readSettings reads and checks every key the runner uses.
 func readSettings(c *config.Config) (*settings, error) {
 	g := &getter{c: c}
 	s := &settings{}
 	datasets := g.strings("datasets")
-	s.model = g.str("model")
+	s.modelName = g.str("model")
 	runType := g.str("run_type")
 	if g.err != nil {
 		return nil, g.err
@@ -141,79 +173,15 @@ func readSettings(c *config.Config) (*settings, error) {
 		}
 	}
 
-	mc := "model_config." + s.model
-	if !g.optional(mc) {
-		return nil, fmt.Errorf("config key %s: missing; the model %q has no configuration", mc, s.model)
-	}
-	s.uniter = uniter.Config{
-		HiddenSize:                g.int(mc + ".hidden_size"),
-		NumHiddenLayers:           g.int(mc + ".num_hidden_layers"),
-		NumAttentionHeads:         g.int(mc + ".num_attention_heads"),
-		IntermediateSize:          g.int(mc + ".intermediate_size"),
-		VocabSize:                 g.int(mc + ".vocab_size"),
-		HiddenAct:                 "gelu",
-		HiddenDropoutProb:         g.float(mc + ".hidden_dropout_prob"),
-		AttentionProbsDropoutProb: g.float(mc + ".attention_probs_dropout_prob"),
-		MaxPositionEmbeddings:     g.int(mc + ".max_position_embeddings"),
-		TypeVocabSize:             g.int(mc + ".type_vocab_size"),
-		InitializerRange:          g.float(mc + ".initializer_range"),
-		ImgDim:                    g.int(mc + ".img_dim"),
-		PosDim:                    7,
-		ImgLabelDim:               g.int(mc + ".img_label_dim"),
-		LayerNormEps:              g.float(mc + ".layer_norm_eps"),
-	}
-	if g.optional(mc+".compat.mmf") && g.bool(mc+".compat.mmf") {
-		g.fail(fmt.Errorf("config key %s.compat.mmf: MMF-compatibility mode is not implemented by this runner; use false (ORIG semantics)", mc))
-	}
-	s.pretraining = g.bool(mc + ".do_pretraining")
-	s.tasks = g.strings(mc + ".tasks")
-	s.itmNegProb = g.float(mc + ".itm_neg_prob")
-	s.itmOTLambda = g.float(mc + ".itm_ot_lambda")
-	s.regionMaskP = g.float(mc + ".mask_probability")
-	s.mixRatios = map[string]int{}
-	if g.optional(mc + ".mix_ratios") {
-		keys, err := c.Keys(mc + ".mix_ratios")
-		g.fail(err)
-		for _, k := range keys {
-			s.mixRatios[k] = g.int(mc + ".mix_ratios." + k)
-		}
-	}
-	s.headLRMul, s.frozen, s.headHidden, s.rawHeads = map[string]float64{}, map[string]bool{}, map[string]int{}, map[string]struct{}{}
-	heads, err := c.Keys(mc + ".heads")
-	g.fail(err)
-	for _, h := range heads {
-		hk := mc + ".heads." + h
-		s.rawHeads[h] = struct{}{}
-		s.headLRMul[h] = 1
-		if g.optional(hk + ".lr_multiplier") {
-			s.headLRMul[h] = g.float(hk + ".lr_multiplier")
-		}
-		if g.optional(hk + ".freeze") {
-			s.frozen[h] = g.bool(hk + ".freeze")
-		}
-		if g.optional(hk + ".hidden_size") {
-			s.headHidden[h] = g.int(hk + ".hidden_size")
-		}
-	}
-	if g.optional(mc + ".heads.mrc.use_kl") {
-		s.useKL = g.bool(mc + ".heads.mrc.use_kl")
-	}
-	if g.err != nil {
-		return nil, g.err
-	}
-	if err := s.checkTasks(mc); err != nil {
+	var err error
+	if s.modelConfig, err = DecodeModelConfig(c); err != nil {
 		return nil, err
 	}
-	if !s.pretraining {
-		s.numLabels = g.int(mc + ".heads." + s.tasks[0] + ".num_labels")
+	if err := s.checkTasks(); err != nil {
+		return nil, err
 	}
 	if g.optional("evaluation.metrics") {
-		// The evaluation always reports the losses and the accuracies the tasks have; the list is only checked.
-		for _, m := range g.strings("evaluation.metrics") {
-			if !slices.Contains([]string{"vqa_accuracy", "itm_accuracy", "mlm_accuracy"}, m) {
-				return nil, fmt.Errorf("config key evaluation.metrics: unknown metric %q (known: vqa_accuracy, itm_accuracy, mlm_accuracy)", m)
-			}
-		}
+		s.metrics = g.strings("evaluation.metrics")
 	}
 
 	s.seed = int64(g.int("training.seed"))
@@ -262,56 +230,48 @@ func readSettings(c *config.Config) (*settings, error) {
 
 	s.saveDir = g.str("env.save_dir")
 	s.zooDir = g.str("env.zoo_dir")
-	s.dataDir = g.str("env.data_dir")
 	if g.err != nil {
 		return nil, g.err
 	}
 	return s, s.check()
 }
 
-// checkTasks validates model_config.<model>.tasks against do_pretraining and the heads.
-func (s *settings) checkTasks(mc string) error {
-	if len(s.tasks) == 0 {
+// checkTasks validates model_config.<model>.tasks against do_pretraining and mix_ratios.
+func (s *settings) checkTasks() error {
+	mc := "model_config." + s.modelName
+	tasks := s.modelConfig.Tasks
+	switch {
+	case len(tasks) == 0:
 		return fmt.Errorf("config key %s.tasks: no task given", mc)
-	}
-	if !s.pretraining {
-		if len(s.tasks) != 1 {
-			return fmt.Errorf("config key %s.tasks: a classification model has one task, got %q", mc, s.tasks)
-		}
-		if _, ok := s.rawHeads[s.tasks[0]]; !ok {
-			return fmt.Errorf("config key %s.heads.%s: missing; the classification task %q needs a head", mc, s.tasks[0], s.tasks[0])
-		}
-		return nil
-	}
-	for _, t := range s.tasks {
-		if !slices.Contains([]string{taskMLM, taskITM, taskMRC, taskMRFR, taskWRA}, t) {
-			return fmt.Errorf("config key %s.tasks: unknown pretraining task %q (known: mlm, itm, mrc, mrfr, wra)", mc, t)
-		}
-	}
-	if len(s.pretrainingMix()) == 0 {
-		return fmt.Errorf("config key %s.mix_ratios: every task of %q has weight 0", mc, s.tasks)
+	case !s.modelConfig.DoPretraining && len(tasks) != 1:
+		return fmt.Errorf("config key %s.tasks: a classification model has one task, got %q", mc, tasks)
+	case len(s.taskMix()) == 0:
+		return fmt.Errorf("config key %s.mix_ratios: every task of %q has weight 0", mc, tasks)
 	}
 	return nil
 }
 
-// pretrainingMix returns the pretraining tasks with a positive weight, in task order. wra is folded into itm
-// (ORIG: itm loss + itm_ot_lambda × ot) and never drawn on its own.
-func (s *settings) pretrainingMix() []taskWeight {
+// taskMix returns the tasks with a positive weight (mix_ratios.<task>, default 1), in task order; a
+// classification model's one task has weight 1.
+func (s *settings) taskMix() []taskWeight {
+	mc := s.modelConfig
+	if !mc.DoPretraining {
+		return []taskWeight{{mc.Tasks[0], 1}}
+	}
 	var mix []taskWeight
-	for _, t := range s.tasks {
-		w, ok := s.mixRatios[t]
+	for _, t := range mc.Tasks {
+		w, ok := mc.MixRatios[t]
 		if !ok {
 			w = 1
 		}
-		if t == taskWRA || w <= 0 {
-			continue
+		if w > 0 {
+			mix = append(mix, taskWeight{t, w})
 		}
-		mix = append(mix, taskWeight{t, w})
 	}
 	return mix
 }
 
-// taskWeight is a pretraining task and its mix ratio.
+// taskWeight is a task and its mix ratio.
 type taskWeight struct {
 	task   string
 	weight int
@@ -342,69 +302,3 @@ func (s *settings) check() error {
 
 // has reports whether the run type includes step.
 func (s *settings) has(step string) bool { return slices.Contains(s.steps, step) }
-
-// heads returns the uniter head names the model needs.
-func (s *settings) heads() []string {
-	if !s.pretraining {
-		return []string{uniter.HeadVQA}
-	}
-	var hs []string
-	for _, t := range s.tasks {
-		switch t {
-		case taskMLM:
-			hs = append(hs, uniter.HeadMLM)
-		case taskITM, taskWRA:
-			hs = append(hs, uniter.HeadITM)
-		case taskMRC:
-			hs = append(hs, uniter.HeadMRC)
-		case taskMRFR:
-			hs = append(hs, uniter.HeadMRFR)
-		}
-	}
-	slices.Sort(hs)
-	return slices.Compact(hs)
-}
-
-// headKeyPrefixes maps config head names to the ORIG key prefixes of their variables.
-var headKeyPrefixes = map[string][]string{
-	taskMLM: {"cls."}, taskITM: {"itm_output."}, taskMRC: {"region_classifier."}, taskMRFR: {"feat_regress."},
-}
-
-// lrMultipliers returns the learning-rate multiplier of each head's variables (by ORIG key prefix).
-func (s *settings) lrMultipliers() map[string]float64 {
-	out := map[string]float64{}
-	mul := func(head string) float64 {
-		if m, ok := s.headLRMul[head]; ok {
-			return m
-		}
-		return 1
-	}
-	if !s.pretraining {
-		out["vqa_output."] = mul(s.tasks[0])
-		return out
-	}
-	for h, prefixes := range headKeyPrefixes {
-		for _, p := range prefixes {
-			out[p] = mul(h)
-		}
-	}
-	return out
-}
-
-// frozenPrefixes returns the ORIG key prefixes of the heads marked freeze: true.
-func (s *settings) frozenPrefixes() []string {
-	var out []string
-	if !s.pretraining {
-		if s.frozen[s.tasks[0]] {
-			out = append(out, "vqa_output.")
-		}
-		return out
-	}
-	for h, prefixes := range headKeyPrefixes {
-		if s.frozen[h] {
-			out = append(out, prefixes...)
-		}
-	}
-	slices.Sort(out)
-	return out
-}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/uniter-go/uniter/data/batch"
+	"github.com/uniter-go/uniter/uniter/named"
 )
 
 // builder returns the batch builder of a split (micro-batches of batch_size / update_frequency examples).
@@ -15,23 +16,23 @@ func (r *Runner) builder(split string) (*batch.Builder, error) {
 	if b, ok := r.builders[split]; ok {
 		return b, nil
 	}
-	src, err := r.data.split(split)
+	src, err := r.data.Split(split)
 	if err != nil {
 		return nil, err
 	}
-	s, d := r.s, r.data
+	s, d, mc := r.s, r.data, r.s.modelConfig
 	bs := s.batchSize / s.updateFrequency
 	cfg := batch.Config{
-		BatchSize: bs, TextLen: d.textLen, NumRegions: d.numRegions, FeatDim: d.featDim,
-		LabelDim: s.uniter.ImgLabelDim, NumAnswers: r.spec.cfg.NumAnswers,
+		BatchSize: bs, TextLen: d.TextLen, NumRegions: d.NumRegions, FeatDim: r.model.ImgDim,
+		LabelDim: r.model.ImgLabelDim, NumAnswers: r.model.NumAnswers,
 		// K (masked positions) is rounded up to a multiple of the batch size: a few shapes, few compilations.
 		Bucket:  bs,
-		MLMProb: d.textMaskP, MRMProb: s.regionMaskP, ITMNegProb: s.itmNegProb,
-		Tokens: batch.TokenIDsOf(d.tokenizer),
+		MLMProb: d.MaskProbability, MRMProb: mc.MaskProbability, ITMNegProb: mc.ITMNegProb,
+		Tokens: batch.TokenIDsOf(d.Tokenizer),
 	}
 	b, err := batch.NewBuilder(cfg, src)
 	if err != nil {
-		return nil, fmt.Errorf("dataset %s split %s: %w", d.name, split, err)
+		return nil, fmt.Errorf("dataset %s split %s: %w", d.Name, split, err)
 	}
 	r.builders[split] = b
 	return b, nil
@@ -60,7 +61,7 @@ func (r *Runner) train(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, valErr := r.data.split(SplitVal)
+	_, valErr := r.data.Split(SplitVal)
 	hasVal := valErr == nil
 	its := map[string]*batch.Iterator{}
 	byName := map[string]*task{}
@@ -75,12 +76,10 @@ func (r *Runner) train(ctx context.Context) error {
 		}
 		defer it.Close()
 		its[t.name], byName[t.name] = it, t
-		if s.pretraining {
-			mix = append(mix, batch.Mix{Name: t.name, Ratio: s.pretrainingMix()[i].weight})
-		}
+		mix = append(mix, batch.Mix{Name: t.name, Ratio: t.weight})
 	}
 	var sampler *batch.TaskSampler
-	if s.pretraining {
+	if s.modelConfig.DoPretraining {
 		if sampler, err = batch.NewTaskSampler(mix, s.updateFrequency, uint64(s.seed)); err != nil {
 			return err
 		}
@@ -90,7 +89,7 @@ func (r *Runner) train(ctx context.Context) error {
 	prog := newProgress(r.Log, s.maxUpdates, r.state.Step, "training")
 	defer prog.finish()
 	prog.logf("training %s on %s (%d examples) from update %d to %d, batch %d × %d, save dir %s",
-		modelName(s), s.dataset, len(r.data.splits[SplitTrain].Examples), r.state.Step, s.maxUpdates, s.batchSize/s.updateFrequency, s.updateFrequency, r.saveDir)
+		modelName(s), s.dataset, len(r.data.Splits[SplitTrain].Examples), r.state.Step, s.maxUpdates, s.batchSize/s.updateFrequency, s.updateFrequency, r.saveDir)
 	stats := newIntervalStats()
 	for r.state.Step < s.maxUpdates {
 		if err := ctx.Err(); err != nil {
@@ -114,21 +113,21 @@ func (r *Runner) train(ctx context.Context) error {
 				return err
 			}
 			last := micro == s.updateFrequency-1
-			exec, extra := ex.accum, []any{}
+			var outs named.Tensors
 			if last {
-				exec, extra = ex.update, []any{float32(lr)}
+				outs, err = call(ex.update, t, bt, float32(lr))
+			} else {
+				outs, err = call(ex.accum, t, bt)
 			}
-			outs, err := call(exec, bt, extra...)
 			if err != nil {
 				return err
 			}
-			l := scalar(outs[0])
-			loss += l / float64(s.updateFrequency)
+			loss += scalar(outs["loss"]) / float64(s.updateFrequency)
 			if last {
-				norm = scalar(outs[1])
+				norm = scalar(outs["grad_norm"])
 			}
-			for i, p := range t.parts {
-				stats.parts[p] += scalar(outs[2+i]) / float64(s.updateFrequency)
+			for _, p := range t.parts {
+				stats.parts[p] += scalar(outs[p]) / float64(s.updateFrequency)
 			}
 			for _, ok := range bt.ExampleOK {
 				if ok {
@@ -206,10 +205,10 @@ func (r *Runner) lastGood() string {
 
 // modelName names the model being trained, for log lines.
 func modelName(s *settings) string {
-	if s.pretraining {
-		return fmt.Sprintf("UNITER pretraining (%v)", s.tasks)
+	if s.modelConfig.DoPretraining {
+		return fmt.Sprintf("UNITER pretraining (%v)", s.modelConfig.Tasks)
 	}
-	return "UNITER VQA classifier"
+	return "UNITER " + s.modelConfig.Tasks[0] + " classifier"
 }
 
 // logTrain writes the training record of the interval: mean losses, grad norm, lr and throughput.

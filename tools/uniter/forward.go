@@ -10,24 +10,25 @@ import (
 	"time"
 
 	"github.com/gomlx/compute/dtypes"
-	. "github.com/gomlx/gomlx/core/graph" //nolint
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/core/tensors/numpy"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/uniter-go/uniter/data/torchckpt"
 	"github.com/uniter-go/uniter/internal/backend"
 	"github.com/uniter-go/uniter/uniter"
+	"github.com/uniter-go/uniter/uniter/named"
 )
 
 func init() {
 	register("forward", "run every UNITER head on fixture-style inputs and write the outputs (checkpoint parity check)", forwardCmd)
 }
 
-// forwardInputNames are the arrays of inputs.npz the forward pass reads, in the order of uniter.FullInputs.
-var forwardInputNames = []string{
-	"input_ids", "txt_mask", "img_feat", "img_pos", "img_mask",
-	"mlm_input_ids", "txt_labels", "mlm_pos", "mrm_mask", "mrm_img_feat", "mrm_pos",
-	"feat_targets", "mrc_targets", "vqa_targets", "itm_targets",
+// forwardInputs maps the arrays of inputs.npz the forward pass reads to the uniter.FullInputs fields they feed.
+var forwardInputs = map[string]string{
+	"input_ids": "InputIDs", "txt_mask": "TxtMask", "img_feat": "ImgFeat", "img_pos": "ImgPos", "img_mask": "ImgMask",
+	"mlm_input_ids": "MLMInputIDs", "txt_labels": "TxtLabels", "mlm_pos": "MLMPositions", "mrm_mask": "MRMRegions",
+	"mrm_img_feat": "MRMImgFeat", "mrm_pos": "MRMPositions", "feat_targets": "FeatTargets", "mrc_targets": "MRCTargets",
+	"vqa_targets": "VQATargets", "itm_targets": "ITMTargets",
 }
 
 // forwardIntInputs are converted to int32; every other input to float32.
@@ -65,7 +66,7 @@ func forwardCmd(args []string) error {
 }
 
 // runForward loads the model and inputs and returns every output of uniter.FullForward by name.
-func runForward(ckptPath, cfgPath, inputsPath, backendSpec string) (map[string]*tensors.Tensor, error) {
+func runForward(ckptPath, cfgPath, inputsPath, backendSpec string) (named.Tensors, error) {
 	raw, err := os.ReadFile(cfgPath)
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
@@ -92,8 +93,8 @@ func runForward(ckptPath, cfgPath, inputsPath, backendSpec string) (map[string]*
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", inputsPath, err)
 	}
-	args := make([]any, len(forwardInputNames))
-	for i, name := range forwardInputNames {
+	feed := named.Tensors{}
+	for name, field := range forwardInputs {
 		t, ok := arrays[name]
 		if !ok {
 			return nil, fmt.Errorf("%s: missing input array %q", inputsPath, name)
@@ -102,7 +103,7 @@ func runForward(ckptPath, cfgPath, inputsPath, backendSpec string) (map[string]*
 		if forwardIntInputs[name] {
 			want = dtypes.Int32
 		}
-		if args[i], err = convertTensor(t, want); err != nil {
+		if feed[field], err = convertTensor(t, want); err != nil {
 			return nil, fmt.Errorf("%s: input %q: %w", inputsPath, name, err)
 		}
 	}
@@ -110,28 +111,21 @@ func runForward(ckptPath, cfgPath, inputsPath, backendSpec string) (map[string]*
 	if err != nil {
 		return nil, err
 	}
-	exec, err := model.NewExec(be, store, func(scope *model.Scope, in []*Node) []*Node {
-		return uniter.FullForward(scope, cfg, uniter.FullInputs{
-			Inputs:      uniter.Inputs{InputIDs: in[0], TxtMask: in[1], ImgFeat: in[2], ImgPos: in[3], ImgMask: in[4]},
-			MLMInputIDs: in[5], TxtLabels: in[6], MLMPositions: in[7], MRMMaskIn: in[8], MRMImgFeat: in[9],
-			MRMPositions: in[10], FeatTargets: in[11], MRCTargets: in[12], VQATargets: in[13], ITMTargets: in[14],
-			IPOT: uniter.DefaultIPOT(), WRALambda: 0.1,
-		})
+	exec, err := named.NewExec(be, store, func(scope *model.Scope, in named.Nodes) named.Nodes {
+		var inputs uniter.FullInputs
+		in.Bind(&inputs)
+		return uniter.FullForward(scope, cfg, inputs)
 	})
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	outs, err := exec.Call(args...)
+	outs, err := exec.Call(feed)
 	if err != nil {
 		return nil, fmt.Errorf("forward pass on %s: %w", inputsPath, err)
 	}
-	fmt.Fprintf(os.Stderr, "forward (3 passes, all heads) took %s\n", time.Since(start).Round(time.Millisecond))
-	result := make(map[string]*tensors.Tensor, len(outs))
-	for i, name := range uniter.FullOutputNames {
-		result[name] = outs[i]
-	}
-	return result, nil
+	fmt.Fprintf(os.Stderr, "forward (every objective on the 3 passes) took %s\n", time.Since(start).Round(time.Millisecond))
+	return outs, nil
 }
 
 // convertTensor returns t's values as a new tensor of dtype (int64 → int32, float64 → float32, …).
