@@ -34,3 +34,9 @@ func ConfigTable(cfg *config.Config, keys ...string) (string, error) {
 	}
 	return viz.Table([]string{"key", "value"}, rows), nil
 }
+
+// Must2 returns a and b, or stops the cell as Check does when err is not nil.
+func Must2[T, U any](a T, b U, err error) (T, U) {
+	Check(err)
+	return a, b
+}

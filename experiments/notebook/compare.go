@@ -168,5 +168,18 @@ func mostCommon(counts map[string]int) string {
 
 // questionPrior computes QuestionPrior on the train and val splits of a run's dataset.
 func (n *Notebook) questionPrior(run string) (float64, error) {
-	return math.NaN(), nil // TODO(i13code registry)
+	r, err := report.OpenRun(n.RunDir(run), "run_type=train_val")
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	train, err := r.Data().Split(runner.SplitTrain)
+	if err != nil {
+		return 0, err
+	}
+	val, err := r.Data().Split(runner.SplitVal)
+	if err != nil {
+		return 0, err
+	}
+	return QuestionPrior(train.Examples, val.Examples), nil
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/uniter-go/uniter/data/dataset"
+	"github.com/uniter-go/uniter/experiments/report"
 	"github.com/uniter-go/uniter/experiments/runner"
 )
 
@@ -237,7 +238,8 @@ func TestTrainAndWhatTheNotebooksDrawFromIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Count(cmp, "<svg") != 2 || !strings.Contains(cmp, "tiny minus tiny: +0.000") {
+	if strings.Count(cmp, "<svg") != 2 || !strings.Contains(cmp, "tiny minus tiny: +0.000") ||
+		!regexp.MustCompile(`answering from the question alone: 0\.[0-9]{3}\.`).MatchString(cmp) {
 		t.Errorf("comparison: %.600s", cmp)
 	}
 	sum, err := nb.RunSummary("tiny")
@@ -258,6 +260,38 @@ func TestTrainAndWhatTheNotebooksDrawFromIt(t *testing.T) {
 	}
 	if _, err := nb.PredictionTable(5, "tiny", "missing"); err == nil {
 		t.Error("a run without checkpoint: no error")
+	}
+
+	r, err := report.OpenRun(nb.RunDir("tiny"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	params, err := ParameterTable(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 1 layer of 32: the embeddings (30522 words), one encoder layer, the pooler and the VQA head.
+	for _, want := range []string{">uniter.embeddings<", ">uniter.encoder.layer.0<", ">uniter.pooler<", ">vqa_output<", ">total (UNITER-base, the same heads)<"} {
+		if !strings.Contains(params, want) {
+			t.Errorf("parameter table lacks %s: %s", want, params)
+		}
+	}
+	if strings.Contains(params, "layer.1<") {
+		t.Errorf("parameter table of a 1-layer model lists layer 1: %s", params)
+	}
+	img, questions, err := Scene(r, runner.SplitVal, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); min(b.Dx(), b.Dy()) < 480 {
+		t.Errorf("scene of %v: not enlarged to 480 pixels", b)
+	}
+	if !strings.Contains(questions, "question about ") || strings.Count(questions, "<tr>") < 2 {
+		t.Errorf("scene questions: %s", questions)
+	}
+	if _, _, err := Scene(r, runner.SplitVal, 1<<20); err == nil {
+		t.Error("scene of an example outside the split: no error")
 	}
 
 	if _, err := nb.LoadAttention(); err == nil {
