@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/uniter-go/uniter/experiments/config"
 	"github.com/uniter-go/uniter/experiments/report"
@@ -94,6 +95,16 @@ func (n *Notebook) RunDir(run string) string { return filepath.Join(n.Dir, "runs
 
 // Checkpoint returns the checkpoint of a run that report.OpenRun would load ("" when the run has none).
 func (n *Notebook) Checkpoint(run string) string { return report.Checkpoint(n.RunDir(run)) }
+
+// Relative writes a path under the work directory relative to it (e.g. "runs/pretrain/best.ckpt"), so that what a
+// notebook prints does not depend on where the work directory is; other paths are returned as they are.
+func (n *Notebook) Relative(path string) string {
+	rel, err := filepath.Rel(n.Dir, path)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return path
+	}
+	return filepath.ToSlash(rel)
+}
 
 // Config loads an experiment for the run named run: the experiment file at the notebook's size, the data under
 // the work directory, the run's save directory, then overrides (key=value, as on the `uniter run` command line).

@@ -39,6 +39,12 @@ func TestNewFindsTheRepositoryAndSeparatesSizes(t *testing.T) {
 	if got := full.ExperimentFile("vqa"); got != filepath.Join(full.Root, "experiments", "synthetic", "vqa.yaml") {
 		t.Errorf("full vqa experiment file %s", got)
 	}
+	if got := small.Relative(filepath.Join(small.Dir, "runs", "x", "best.ckpt")); got != "runs/x/best.ckpt" {
+		t.Errorf("Relative inside the work directory: %s", got)
+	}
+	if got := small.Relative("/elsewhere/best.ckpt"); got != "/elsewhere/best.ckpt" {
+		t.Errorf("Relative outside the work directory: %s", got)
+	}
 	t.Setenv(WorkDirEnv, "")
 	if got := New(false).Dir; got != filepath.Join(os.TempDir(), "uniter-notebooks", "small") {
 		t.Errorf("default work directory %s", got)
