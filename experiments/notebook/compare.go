@@ -89,7 +89,8 @@ func (n *Notebook) CompareVQA(runs ...string) (string, error) {
 		acc = append(acc, viz.Series{Name: priorName, X: []float64{lo, hi}, Y: []float64{prior, prior}})
 	}
 	charts, err := report.ChartsHTML(
-		viz.LineChart{Title: "validation VQA accuracy", XLabel: "update", YLabel: "accuracy", Width: 520, Height: 320, Series: acc},
+		viz.LineChart{Title: "validation VQA accuracy", XLabel: "update", YLabel: "accuracy", Width: 520, Height: 320,
+			YInclude: []float64{0, 1}, Series: acc},
 		viz.LineChart{Title: "VQA loss (soft-score BCE)", XLabel: "update", YLabel: "loss", Width: 520, Height: 320, Series: loss})
 	if err != nil {
 		return "", err
