@@ -5,11 +5,13 @@ import (
 	"html"
 	"maps"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/uniter-go/uniter/data/dataset"
 	"github.com/uniter-go/uniter/data/vqa"
+	"github.com/uniter-go/uniter/experiments/config"
 	"github.com/uniter-go/uniter/experiments/report"
 	"github.com/uniter-go/uniter/experiments/runner"
 	"github.com/uniter-go/uniter/experiments/viz"
@@ -167,11 +169,18 @@ func mostCommon(counts map[string]int) string {
 	return best
 }
 
-// questionPrior computes QuestionPrior on the train and val splits of a run's dataset.
+// questionPrior computes QuestionPrior on the train and val splits of the dataset of a run: its configuration
+// with the data only (no weights are loaded, nothing is trained).
 func (n *Notebook) questionPrior(run string) (float64, error) {
-	r, err := report.OpenRun(n.RunDir(run), "run_type=train_val")
+	cfg, err := config.Load(config.LoadOptions{Config: filepath.Join(n.RunDir(run), "config.yaml"), Overrides: []string{
+		"run_type=train_val", "checkpoint.resume=false", "checkpoint.resume_file=", "checkpoint.resume_zoo=",
+	}})
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("run %s: %w", run, err)
+	}
+	r, err := runner.New(cfg)
+	if err != nil {
+		return 0, fmt.Errorf("run %s: %w", run, err)
 	}
 	defer r.Close()
 	train, err := r.Data().Split(runner.SplitTrain)
