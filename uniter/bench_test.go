@@ -3,9 +3,10 @@ package uniter
 import (
 	"testing"
 
-	. "github.com/gomlx/gomlx/core/graph" //nolint
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/uniter-go/uniter/uniter/named"
 )
 
 // BenchmarkBaseForward times the UNITER-base backbone plus VQA head on batch 8 × (60 text + 36 regions), the
@@ -27,32 +28,28 @@ func BenchmarkBaseForward(b *testing.B) {
 	for i := range imgMask {
 		imgMask[i] = 1
 	}
-	store := newStore(1)
-	be, err := testBackendB()
-	if err != nil {
-		b.Fatal(err)
-	}
-	exec, err := model.NewExec(be, store, func(scope *model.Scope, in []*Node) []*Node {
-		out := Backbone(scope, cfg, Inputs{InputIDs: in[0], TxtMask: in[1], ImgFeat: in[2], ImgPos: in[3], ImgMask: in[4]}, Options{})
-		return []*Node{VQAHead(scope, cfg, out.Pooled)}
+	exec, err := named.NewExec(testBackend(b), newStore(1), func(scope *model.Scope, in named.Nodes) named.Nodes {
+		return named.Nodes{"logits": VQA(scope, cfg, named.Bind[VQAInputs](in)).Logits}
 	})
 	if err != nil {
 		b.Fatal(err)
 	}
-	args := func() []any {
-		return []any{tensors.FromFlatDataAndDimensions(ids, batch, lt), tensors.FromFlatDataAndDimensions(txtMask, batch, lt),
-			tensors.FromFlatDataAndDimensions(feat, batch, nr, cfg.ImgDim), tensors.FromFlatDataAndDimensions(pos, batch, nr, cfg.PosDim),
-			tensors.FromFlatDataAndDimensions(imgMask, batch, nr)}
+	inputs := func() named.Tensors {
+		return named.Tensors{"InputIDs": tensors.FromFlatDataAndDimensions(ids, batch, lt),
+			"TxtMask": tensors.FromFlatDataAndDimensions(txtMask, batch, lt),
+			"ImgFeat": tensors.FromFlatDataAndDimensions(feat, batch, nr, cfg.ImgDim),
+			"ImgPos":  tensors.FromFlatDataAndDimensions(pos, batch, nr, cfg.PosDim),
+			"ImgMask": tensors.FromFlatDataAndDimensions(imgMask, batch, nr)}
 	}
-	if _, err := exec.Call(args()...); err != nil { // compile + initialise variables
+	if _, err := exec.Call(inputs()); err != nil { // compile + initialise variables
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	for range b.N {
-		outs, err := exec.Call(args()...)
+		outs, err := exec.Call(inputs())
 		if err != nil {
 			b.Fatal(err)
 		}
-		outs[0].MustFinalizeAll()
+		outs["logits"].MustFinalizeAll()
 	}
 }

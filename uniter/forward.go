@@ -35,7 +35,7 @@ func FullForward(scope *model.Scope, cfg Config, in FullInputs) named.Nodes {
 
 	mlmIn := in.Inputs
 	mlmIn.InputIDs = in.MLMInputIDs
-	labels := Squeeze(GatherPositions(InsertAxes(in.TxtLabels, -1), in.MLMPositions), -1)
+	labels := Squeeze(gatherPositions(InsertAxes(in.TxtLabels, -1), in.MLMPositions), -1)
 	mlm := MaskedLanguageModeling(scope, cfg, MLMInputs{Inputs: mlmIn, Positions: in.MLMPositions, Labels: labels})
 
 	mrmIn := in.Inputs

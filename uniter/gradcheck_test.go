@@ -7,10 +7,12 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/uniter-go/uniter/uniter/named"
 )
 
 // TestGradientsMatchFiniteDifferences checks the training gradients (including the hand-written ones of
-// gradients.go and the PooledOnly last layer) against central finite differences of the VQA loss.
+// ops.go and the PooledOnly last layer) against central finite differences of the VQA loss.
 func TestGradientsMatchFiniteDifferences(t *testing.T) {
 	cfg := testConfig()
 	cfg.HiddenDropoutProb, cfg.AttentionProbsDropoutProb = 0, 0
@@ -25,47 +27,53 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 	keys := []string{"uniter.encoder.layer.0.attention.self.query.weight", "uniter.encoder.layer.1.attention.self.key.weight",
 		"uniter.encoder.layer.0.attention.self.value.weight", "uniter.encoder.layer.1.output.dense.weight",
 		"uniter.img_embeddings.img_linear.weight", "uniter.encoder.layer.0.attention.output.LayerNorm.weight"}
-	lossFn := func(scope *model.Scope, in []*Node) *Node {
-		scope.Store().SetTraining(in[0].Graph(), true)
-		out := Backbone(scope, cfg, inputsOf(in[:5]), Options{PooledOnly: len(in) > 6})
-		return VQALoss(VQAHead(scope, cfg, out.Pooled), in[5], nil)
+	feed := named.Tensors{}
+	for name, v := range tb.inputs(map[string]any{"Targets": targets}) {
+		feed[name] = tensors.MustFromAnyValue(v)
 	}
 	for _, pooledOnly := range []bool{false, true} {
-		args := append(tb.args(), targets)
-		if pooledOnly {
-			args = append(args, float32(0))
+		lossFn := func(scope *model.Scope, in named.Nodes) *Node {
+			scope.Store().SetTraining(in["InputIDs"].Graph(), true)
+			x := named.Bind[VQAInputs](in)
+			x.Options.PooledOnly = pooledOnly
+			return VQA(scope, cfg, x).Loss
 		}
-		gradExec, err := model.NewExec(testBackend(t), store, func(scope *model.Scope, in []*Node) []*Node {
+		gradExec, err := named.NewExec(testBackend(t), store, func(scope *model.Scope, in named.Nodes) named.Nodes {
 			l := lossFn(scope, in)
-			vars := make([]*Node, len(keys))
-			for i, k := range keys {
-				vars[i] = store.GetVariable(VariablePath(k)).NodeValue(l.Graph())
+			out := named.Nodes{"loss": l}
+			for _, k := range keys {
+				out[k] = Gradient(l, store.GetVariable(VariablePath(k)).NodeValue(l.Graph()))[0]
 			}
-			return append([]*Node{l}, Gradient(l, vars...)...)
+			return out
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		outs, err := gradExec.Call(args...)
+		outs, err := gradExec.Call(feed)
 		if err != nil {
 			t.Fatal(err)
 		}
-		lossExec, _ := model.NewExec(testBackend(t), store, func(scope *model.Scope, in []*Node) []*Node { return []*Node{lossFn(scope, in)} })
-		for ki, k := range keys {
+		lossExec, err := named.NewExec(testBackend(t), store, func(scope *model.Scope, in named.Nodes) named.Nodes {
+			return named.Nodes{"loss": lossFn(scope, in)}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range keys {
 			v := store.GetVariable(VariablePath(k))
 			orig := tensors.MustCopyFlatData[float32](v.MustValue())
-			grad := tensors.MustCopyFlatData[float32](outs[1+ki])
+			grad := tensors.MustCopyFlatData[float32](outs[k])
 			for _, idx := range []int{0, 7, len(orig) / 2} {
 				const eps = 1e-2
 				f := func(delta float32) float64 {
 					w := append([]float32(nil), orig...)
 					w[idx] += delta
 					_ = v.SetValue(tensors.FromFlatDataAndDimensions(w, v.Shape().Dimensions...))
-					o, err := lossExec.Call(args...)
+					o, err := lossExec.Call(feed)
 					if err != nil {
 						t.Fatal(err)
 					}
-					return float64(tensors.MustCopyFlatData[float32](o[0])[0])
+					return float64(tensors.MustCopyFlatData[float32](o["loss"])[0])
 				}
 				num := (f(eps) - f(-eps)) / (2 * eps)
 				_ = v.SetValue(tensors.FromFlatDataAndDimensions(orig, v.Shape().Dimensions...))

@@ -15,9 +15,9 @@ type IPOTConfig struct {
 // DefaultIPOT returns ORIG's IPOT parameters.
 func DefaultIPOT() IPOTConfig { return IPOTConfig{Beta: 0.5, Iterations: 50, K: 1} }
 
-// CosineCost returns C = 1 − cos(txt_m, img_n) [B,M,N] for txt [B,M,H] and img [B,N,H], with vectors normalised as
+// cosineCost returns C = 1 − cos(txt_m, img_n) [B,M,N] for txt [B,M,H] and img [B,N,H], with vectors normalised as
 // F.normalize(p=2, eps=1e-5), and zero wherever the text token or the region is padding.
-func CosineCost(txt, img, txtMask, imgMask *Node) *Node {
+func cosineCost(txt, img, txtMask, imgMask *Node) *Node {
 	normalize := func(x *Node) *Node {
 		norm := Sqrt(ReduceAndKeep(Square(x), ReduceSum, -1))
 		return Div(x, Max(norm, Scalar(x.Graph(), x.DType(), 1e-5)))
@@ -64,7 +64,7 @@ func IPOT(cost, txtMask, imgMask *Node, cfg IPOTConfig) *Node {
 // OptimalTransportDistance is ORIG's WRA distance per example [B]: trace(C·T) between the contextualised text
 // tokens txt [B,M,H] and regions img [B,N,H], with T from IPOT. Gradients flow through C only.
 func OptimalTransportDistance(txt, img, txtMask, imgMask *Node, cfg IPOTConfig) *Node {
-	cost := CosineCost(txt, img, txtMask, imgMask)
+	cost := cosineCost(txt, img, txtMask, imgMask)
 	plan := IPOT(cost, txtMask, imgMask, cfg)
 	return Einsum("bmn,bnm->b", cost, plan)
 }

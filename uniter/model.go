@@ -44,7 +44,7 @@ type Output struct {
 // TextLen returns Lt for the output's inputs.
 func (in Inputs) TextLen() int { return in.InputIDs.Shape().Dimensions[1] }
 
-// Backbone runs the UNITER embeddings, encoder and pooler (spec §1.9).
+// Backbone runs the UNITER embeddings, encoder and pooler (ORIG model/model.py UniterModel).
 func Backbone(scope *model.Scope, cfg Config, in Inputs, opts Options) *Output {
 	t := TextEmbeddings(scope, cfg, in.InputIDs)
 	v := ImageEmbeddings(scope, cfg, in.ImgFeat, in.ImgPos, in.MRMMask)
@@ -98,7 +98,7 @@ func tokenTypeTable(scope *model.Scope, g *Graph, cfg Config) *Node {
 	return param(scope, g, cfg, "uniter.embeddings.token_type_embeddings.weight", cfg.TypeVocabSize, cfg.HiddenSize)
 }
 
-// ImageEmbeddings is ORIG's UniterImageEmbeddings (spec §1.3):
+// ImageEmbeddings is ORIG's UniterImageEmbeddings (model/model.py):
 // LN(LN_img(img_linear(feat + mask_emb[mrm])) + LN_pos(pos_linear(box7)) + token_type row 1), then dropout.
 // mrmMask may be nil (no region masked); mask_embedding row 0 is always treated as zero.
 func ImageEmbeddings(scope *model.Scope, cfg Config, imgFeat, imgPos, mrmMask *Node) *Node {
@@ -120,14 +120,10 @@ func ImageEmbeddings(scope *model.Scope, cfg Config, imgFeat, imgPos, mrmMask *N
 	return dropout(scope, x, cfg.HiddenDropoutProb)
 }
 
-// EncoderLayer is one post-LN BERT layer "uniter.encoder.layer.<l>" (spec §1.6). bias is the additive attention
-// mask [B,1,1,L]. It returns the layer output and the attention probabilities [B,heads,L,L].
-func EncoderLayer(scope *model.Scope, cfg Config, l int, x, bias *Node) (out, probs *Node) {
-	return encoderLayer(scope, cfg, l, x, x, bias)
-}
-
-// encoderLayer is EncoderLayer computed for the rows x [B,Lq,H] only, attending over every row of all [B,L,H]
-// (x is all, or a slice of it).
+// encoderLayer is one post-LN BERT layer "uniter.encoder.layer.<l>" (ORIG model/model.py UniterEncoder, the
+// BertLayer of model/layer.py) computed for the rows x [B,Lq,H], attending over every row of all [B,L,H] (x is
+// all, or a slice of it). bias is the additive attention mask [B,1,1,L]. It returns the layer output and the
+// attention probabilities [B,heads,Lq,L].
 func encoderLayer(scope *model.Scope, cfg Config, l int, x, all, bias *Node) (out, probs *Node) {
 	prefix := fmt.Sprintf("uniter.encoder.layer.%d", l)
 	context, probs := selfAttention(scope, cfg, prefix+".attention.self", x, all, bias)
@@ -139,14 +135,9 @@ func encoderLayer(scope *model.Scope, cfg Config, l int, x, all, bias *Node) (ou
 	return out, probs
 }
 
-// SelfAttention is BERT's multi-head self-attention "<prefix>.{query,key,value}":
-// softmax(q kᵀ/√d + bias) v per head, with attention dropout. It returns the merged context [B,L,H] and the
-// probabilities [B,heads,L,L] taken before dropout.
-func SelfAttention(scope *model.Scope, cfg Config, prefix string, x, bias *Node) (context, probs *Node) {
-	return selfAttention(scope, cfg, prefix, x, x, bias)
-}
-
-// selfAttention is SelfAttention for the queries of the rows x [B,Lq,H] over the keys and values of all [B,L,H].
+// selfAttention is BERT's multi-head self-attention "<prefix>.{query,key,value}" for the queries of the rows
+// x [B,Lq,H] over the keys and values of all [B,L,H]: softmax(q kᵀ/√d + bias) v per head, with attention
+// dropout. It returns the merged context [B,Lq,H] and the probabilities [B,heads,Lq,L] taken before dropout.
 func selfAttention(scope *model.Scope, cfg Config, prefix string, x, all, bias *Node) (context, probs *Node) {
 	b, l := x.Shape().Dimensions[0], x.Shape().Dimensions[1]
 	nh, dh := cfg.NumAttentionHeads, cfg.HeadDim()

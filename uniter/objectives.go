@@ -58,7 +58,7 @@ type MLMOutput struct {
 // entropy against their original ids.
 func MaskedLanguageModeling(scope *model.Scope, cfg Config, in MLMInputs) MLMOutput {
 	out := Backbone(scope, cfg, in.Inputs, in.Options)
-	res := MLMOutput{Backbone: out, Logits: MaskedLanguageModelingHead(scope, cfg, GatherPositions(out.Sequence, in.Positions))}
+	res := MLMOutput{Backbone: out, Logits: MaskedLanguageModelingHead(scope, cfg, gatherPositions(out.Sequence, in.Positions))}
 	if in.Labels != nil {
 		res.Loss = MaskedLanguageModelingLoss(res.Logits, in.Labels, in.Valid)
 	}
@@ -82,7 +82,7 @@ type MRMInputs struct {
 // regions [K,H].
 func maskedRegions(scope *model.Scope, cfg Config, in MRMInputs) (*Output, *Node) {
 	out := Backbone(scope, cfg, in.Inputs, in.Options)
-	return out, GatherPositions(out.Sequence, OffsetPositions(in.Positions, in.TextLen()))
+	return out, gatherPositions(out.Sequence, offsetPositions(in.Positions, in.TextLen()))
 }
 
 // MRFROutput is what MaskedRegionFeatureRegression computes.

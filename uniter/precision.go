@@ -17,10 +17,10 @@ func SetComputeDType(scope *model.Scope, dtype dtypes.DType) {
 	scope.SetParam(computeDTypeParam, dtype)
 }
 
-// ComputeDType returns the dtype set by SetComputeDType for scope (Float32 when unset).
-func ComputeDType(scope *model.Scope) dtypes.DType {
+// computeDType returns the dtype set by SetComputeDType for scope (Float32 when unset).
+func computeDType(scope *model.Scope) dtypes.DType {
 	return model.GetParamOr(scope, computeDTypeParam, dtypes.Float32)
 }
 
 // toCompute casts x to the compute dtype of scope (a no-op when it already has it).
-func toCompute(scope *model.Scope, x *Node) *Node { return ConvertDType(x, ComputeDType(scope)) }
+func toCompute(scope *model.Scope, x *Node) *Node { return ConvertDType(x, computeDType(scope)) }

@@ -98,7 +98,8 @@ var tiedAliases = map[string]string{
 	"cls.predictions.decoder.bias":   "cls.predictions.bias",
 }
 
-// mmfPrefixes maps MMF state-dict prefixes to ORIG ones (spec §6.3), most specific first.
+// mmfPrefixes maps the state-dict prefixes of MMF's UNITER (mmf/models/uniter.py, its heads in
+// mmf/models/transformers/heads/) to ORIG ones, most specific first.
 var mmfPrefixes = []struct{ mmf, orig string }{
 	{"uniter.uniter.text_embeddings.", "uniter.embeddings."},
 	{"uniter.uniter.img_embeddings.final_layer_norm.", "uniter.img_embeddings.LayerNorm."},

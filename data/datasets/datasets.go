@@ -1,8 +1,8 @@
 // Package datasets opens the datasets of an experiment by name. Each dataset is one file of this package: the
-// struct of its configuration keys (dataset_config.<name>, with json tags; unknown keys are errors) and an Opener
+// struct of its configuration keys (dataset_config.<name>, with json tags; unknown keys are errors) and an opener
 // that reads its files into example sets, registered under its name in that file's init:
 //
-//	func init() { Register("nlvr2", openNLVR2) }
+//	func init() { register("nlvr2", openNLVR2) }
 //
 // Opening a dataset yields Data: the example set of every requested split, its tokenizer and, for VQA datasets,
 // the answer vocabulary. Region features come from any store data/features opens.
@@ -92,13 +92,13 @@ type Request struct {
 	FeatDim, MaxTextLen int
 }
 
-// An Opener reads the dataset registered as name.
-type Opener func(name string, req Request) (*Data, error)
+// An opener reads the dataset registered as name.
+type opener func(name string, req Request) (*Data, error)
 
-var openers = map[string]Opener{}
+var openers = map[string]opener{}
 
-// Register makes a dataset available by name; it is called from the init of the dataset's file.
-func Register(name string, open Opener) {
+// register makes a dataset available by name; it is called from the init of the dataset's file.
+func register(name string, open opener) {
 	if _, dup := openers[name]; dup {
 		panic("datasets: " + name + " registered twice")
 	}
@@ -115,8 +115,8 @@ func Open(name string, req Request) (*Data, error) {
 	return open(name, req)
 }
 
-// Common are the configuration keys every dataset has.
-type Common struct {
+// common are the configuration keys every dataset has.
+type common struct {
 	// DataDir is the root of the dataset's relative paths.
 	DataDir string `json:"data_dir"`
 	// MaxSeqLength is Lt (Data.TextLen) and MaxRegions Nr (Data.NumRegions).
@@ -130,10 +130,10 @@ type Common struct {
 }
 
 // defaultCommon returns the values of the common keys a dataset configuration leaves out.
-func defaultCommon() Common { return Common{DoLowerCase: true} }
+func defaultCommon() common { return common{DoLowerCase: true} }
 
 // newData checks the common keys and returns the dataset before its tokenizer and splits are read.
-func newData(name, kind string, req Request, c Common) (*Data, error) {
+func newData(name, kind string, req Request, c common) (*Data, error) {
 	if c.MaxSeqLength < 3 || c.MaxSeqLength > req.MaxTextLen {
 		return nil, fmt.Errorf("config key %s.max_seq_length: %d must be in [3, max_position_embeddings %d]",
 			req.Section, c.MaxSeqLength, req.MaxTextLen)
@@ -143,7 +143,7 @@ func newData(name, kind string, req Request, c Common) (*Data, error) {
 }
 
 // loadTokenizer reads the vocabulary of vocab_file (relative to data_dir), or takes the built-in one.
-func (d *Data) loadTokenizer(c Common) error {
+func (d *Data) loadTokenizer(c common) error {
 	if c.VocabFile == "" {
 		d.Tokenizer = tokenizer.BertBaseUncased()
 		return nil
@@ -162,15 +162,6 @@ func resolvePath(root, p string) string {
 		return p
 	}
 	return filepath.Join(root, p)
-}
-
-// checkDataDir checks that the data directory of a dataset read from files exists.
-func (d *Data) checkDataDir(req Request, dir string) error {
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return fmt.Errorf("dataset %s: data directory %s does not exist; point env.data_dir (or %s.data_dir) at the directory holding the %s files",
-			d.Name, dir, req.Section, d.Name)
-	}
-	return nil
 }
 
 // splitFiles resolves the files of one split listed under key (e.g. questions.train) against root and checks that
@@ -200,17 +191,68 @@ func (d *Data) openStore(path string, opened map[string]features.Reader) (featur
 	return r, nil
 }
 
-// splitStore opens the one feature store of a split listed under key (features.<split>).
-func (d *Data) splitStore(key string, files []string, root string, opened map[string]features.Reader) (features.Reader, string, error) {
-	paths, err := d.splitFiles(key, files, root)
-	if err != nil {
-		return nil, "", err
+// openFiles opens a dataset read from files under its data_dir: it decodes the configuration into cfg, whose
+// common keys are c, checks the data directory, loads the tokenizer and calls read; on error it closes what read
+// opened.
+func openFiles(name, kind string, req Request, cfg any, c *common, read func(d *Data) error) (d *Data, err error) {
+	if err := req.Decode(cfg); err != nil {
+		return nil, err
 	}
-	if len(paths) != 1 {
-		return nil, "", fmt.Errorf("dataset %s: %s lists %d feature stores; give exactly one", d.Name, key, len(paths))
+	if d, err = newData(name, kind, req, *c); err != nil {
+		return nil, err
 	}
-	r, err := d.openStore(paths[0], opened)
-	return r, paths[0], err
+	defer closeOnError(d, &err)
+	if st, err := os.Stat(c.DataDir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("dataset %s: data directory %s does not exist; point env.data_dir (or %s.data_dir) at the directory holding the %s files",
+			name, c.DataDir, req.Section, name)
+	}
+	if err := d.loadTokenizer(*c); err != nil {
+		return nil, err
+	}
+	if err := read(d); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// readSplits reads every requested split from the files listed for it under filesKey (at least one, e.g.
+// questions.<split>) and its one feature store (features.<split>), paths relative to root: load reads the i-th
+// file, and the sets of a split are joined.
+func (d *Data) readSplits(req Request, root, filesKey string, files, stores map[string][]string, numAnswers int,
+	load func(split string, i int, file string, store features.Reader, storePath string) (*dataset.Set, error)) error {
+	opened := map[string]features.Reader{}
+	for _, split := range req.Splits {
+		key := req.Section + "." + filesKey + "." + split
+		paths, err := d.splitFiles(key, files[split], root)
+		if err != nil {
+			return err
+		}
+		if len(paths) == 0 {
+			return fmt.Errorf("dataset %s: %s lists no files", d.Name, key)
+		}
+		storeKey := req.Section + ".features." + split
+		storePaths, err := d.splitFiles(storeKey, stores[split], root)
+		if err != nil {
+			return err
+		}
+		if len(storePaths) != 1 {
+			return fmt.Errorf("dataset %s: %s lists %d feature stores; give exactly one", d.Name, storeKey, len(storePaths))
+		}
+		store, err := d.openStore(storePaths[0], opened)
+		if err != nil {
+			return err
+		}
+		sets := make([]*dataset.Set, len(paths))
+		for i, f := range paths {
+			if sets[i], err = load(split, i, f, store, storePaths[0]); err != nil {
+				return fmt.Errorf("dataset %s split %s: %w", d.Name, split, err)
+			}
+		}
+		if d.Splits[split], err = concat(sets, store, storePaths[0], numAnswers); err != nil {
+			return fmt.Errorf("dataset %s split %s: %w", d.Name, split, err)
+		}
+	}
+	return nil
 }
 
 // concat joins the example sets of one split's files.

@@ -19,15 +19,15 @@ import (
 )
 
 func init() {
-	Register("synthetic_vqa", openSynthetic)
-	Register("synthetic_captions", openSynthetic)
+	register("synthetic_vqa", openSynthetic)
+	register("synthetic_captions", openSynthetic)
 }
 
 // syntheticCaptionsConfig is dataset_config.synthetic_captions
 // (experiments/config/defaults/datasets/synthetic_captions/defaults.yaml): the generator's configuration by its
 // keys; data_dir caches the generated files.
 type syntheticCaptionsConfig struct {
-	Common
+	common
 	synthetic.Config
 }
 
@@ -60,11 +60,11 @@ func openSynthetic(name string, req Request) (d *Data, err error) {
 		}
 		trainFile = synthetic.LowDataSplit(p)
 	}
-	if d, err = newData(name, kind, req, c.Common); err != nil {
+	if d, err = newData(name, kind, req, c.common); err != nil {
 		return nil, err
 	}
 	defer closeOnError(d, &err)
-	if err := d.loadTokenizer(c.Common); err != nil {
+	if err := d.loadTokenizer(c.common); err != nil {
 		return nil, err
 	}
 	if gen.FeatureDim != req.FeatDim {

@@ -8,12 +8,12 @@ import (
 	"github.com/uniter-go/uniter/data/vqa"
 )
 
-func init() { Register("vqa2", openVQA2) }
+func init() { register("vqa2", openVQA2) }
 
 // vqa2Config is dataset_config.vqa2 (experiments/config/defaults/datasets/vqa2/defaults.yaml): the official VQA v2
 // question and annotation files, an answer vocabulary and region features.
 type vqa2Config struct {
-	Common
+	common
 	mmfKeys
 	// Questions, Annotations and Features list the files of each split, relative to data_dir; a split may have
 	// several question files (with as many annotation files, or none) and has one feature store.
@@ -36,58 +36,29 @@ type mmfKeys struct {
 }
 
 // openVQA2 reads VQA v2 questions and annotations, the answer vocabulary and region features.
-func openVQA2(name string, req Request) (d *Data, err error) {
-	c := vqa2Config{Common: defaultCommon()}
-	if err := req.Decode(&c); err != nil {
-		return nil, err
-	}
-	if d, err = newData(name, KindVQA, req, c.Common); err != nil {
-		return nil, err
-	}
-	defer closeOnError(d, &err)
-	if err := d.checkDataDir(req, c.DataDir); err != nil {
-		return nil, err
-	}
-	if err := d.loadTokenizer(c.Common); err != nil {
-		return nil, err
-	}
-	if d.Answers, err = vqa.ReadAnswerVocab(resolvePath(c.DataDir, c.AnswerVocab)); err != nil {
-		return nil, fmt.Errorf("dataset %s: answer vocabulary: %w", name, err)
-	}
-	opened := map[string]features.Reader{}
-	for _, split := range req.Splits {
-		qKey, aKey := req.Section+".questions."+split, req.Section+".annotations."+split
-		qs, err := d.splitFiles(qKey, c.Questions[split], c.DataDir)
-		if err != nil {
-			return nil, err
+func openVQA2(name string, req Request) (*Data, error) {
+	c := vqa2Config{common: defaultCommon()}
+	return openFiles(name, KindVQA, req, &c, &c.common, func(d *Data) (err error) {
+		if d.Answers, err = vqa.ReadAnswerVocab(resolvePath(c.DataDir, c.AnswerVocab)); err != nil {
+			return fmt.Errorf("dataset %s: answer vocabulary: %w", name, err)
 		}
-		if len(qs) == 0 {
-			return nil, fmt.Errorf("dataset %s: %s lists no files", name, qKey)
-		}
-		anns, err := d.splitFiles(aKey, c.Annotations[split], c.DataDir)
-		if err != nil {
-			return nil, err
-		}
-		if len(anns) != 0 && len(anns) != len(qs) {
-			return nil, fmt.Errorf("dataset %s: %s has %d files for %d question files", name, aKey, len(anns), len(qs))
-		}
-		store, storePath, err := d.splitStore(req.Section+".features."+split, c.Features[split], c.DataDir, opened)
-		if err != nil {
-			return nil, err
-		}
-		sets := make([]*dataset.Set, len(qs))
-		for i, q := range qs {
-			vc := dataset.VQAConfig{Questions: q, AnswerVocab: d.Answers, Features: store, FeaturesPath: storePath, Tokenizer: d.Tokenizer}
-			if len(anns) > 0 {
-				vc.Annotations = anns[i]
+		anns := map[string][]string{}
+		for _, split := range req.Splits {
+			key := req.Section + ".annotations." + split
+			if anns[split], err = d.splitFiles(key, c.Annotations[split], c.DataDir); err != nil {
+				return err
 			}
-			if sets[i], err = dataset.LoadVQA(vc); err != nil {
-				return nil, fmt.Errorf("dataset %s split %s: %w", name, split, err)
+			if n, q := len(anns[split]), len(c.Questions[split]); n != 0 && n != q {
+				return fmt.Errorf("dataset %s: %s has %d files for %d question files", name, key, n, q)
 			}
 		}
-		if d.Splits[split], err = concat(sets, store, storePath, d.Answers.Len()); err != nil {
-			return nil, fmt.Errorf("dataset %s split %s: %w", name, split, err)
-		}
-	}
-	return d, nil
+		return d.readSplits(req, c.DataDir, "questions", c.Questions, c.Features, d.Answers.Len(),
+			func(split string, i int, file string, store features.Reader, storePath string) (*dataset.Set, error) {
+				vc := dataset.VQAConfig{Questions: file, AnswerVocab: d.Answers, Features: store, FeaturesPath: storePath, Tokenizer: d.Tokenizer}
+				if len(anns[split]) > 0 {
+					vc.Annotations = anns[split][i]
+				}
+				return dataset.LoadVQA(vc)
+			})
+	})
 }

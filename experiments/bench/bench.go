@@ -313,25 +313,17 @@ func taskLoss(scope *model.Scope, spec Spec, in named.Nodes) *Node {
 	cfg := spec.Config
 	switch spec.Task {
 	case TaskVQA:
-		x := uniter.VQAInputs{Options: uniter.Options{PooledOnly: spec.pooledOnly()}}
-		in.Bind(&x)
+		x := named.Bind[uniter.VQAInputs](in)
+		x.Options.PooledOnly = spec.pooledOnly()
 		return uniter.VQA(scope, cfg, x).Loss
 	case TaskMLM:
-		var x uniter.MLMInputs
-		in.Bind(&x)
-		return uniter.MaskedLanguageModeling(scope, cfg, x).Loss
+		return uniter.MaskedLanguageModeling(scope, cfg, named.Bind[uniter.MLMInputs](in)).Loss
 	case TaskMRFR:
-		var x uniter.MRMInputs
-		in.Bind(&x)
-		return uniter.MaskedRegionFeatureRegression(scope, cfg, x).Loss
+		return uniter.MaskedRegionFeatureRegression(scope, cfg, named.Bind[uniter.MRMInputs](in)).Loss
 	case TaskMRC:
-		var x uniter.MRMInputs
-		in.Bind(&x)
-		return uniter.MaskedRegionClassificationKL(scope, cfg, x).Loss
+		return uniter.MaskedRegionClassificationKL(scope, cfg, named.Bind[uniter.MRMInputs](in)).Loss
 	default: // TaskITM
-		var x uniter.ITMInputs
-		in.Bind(&x)
-		return uniter.ImageTextMatching(scope, cfg, x).Loss
+		return uniter.ImageTextMatching(scope, cfg, named.Bind[uniter.ITMInputs](in)).Loss
 	}
 }
 

@@ -1,4 +1,4 @@
-// Package config loads UNITER experiment configurations with MMF's semantics (spec §4.1): built-in defaults,
+// Package config loads UNITER experiment configurations with MMF's semantics (mmf/utils/configuration.py): built-in defaults,
 // model defaults, dataset defaults, a user YAML (with recursive includes) and key=value overrides, merged in that
 // order, then ${...} interpolations resolved. Mappings merge recursively and lists are replaced wholesale.
 //

@@ -8,7 +8,8 @@ import (
 	"strings"
 )
 
-// resolve returns a copy of root with every interpolation in string values replaced (spec §4.1 step 4):
+// resolve returns a copy of root with every interpolation in string values replaced (OmegaConf's resolution, the last step of MMF's
+// mmf/utils/configuration.py):
 //
 //	${a.b[0].c}            the value at that key (itself resolved); a string that is only this takes its type
 //	${env:NAME,default}    the environment variable NAME if set and non-empty, else default (itself a template)

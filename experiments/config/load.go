@@ -53,7 +53,7 @@ func ParseArgs(args []string) (LoadOptions, error) {
 	return opts, nil
 }
 
-// Load builds the effective configuration (spec §4.1): built-in defaults ⊕ model defaults (key model) ⊕ the
+// Load builds the effective configuration as MMF does (mmf/utils/configuration.py): built-in defaults ⊕ model defaults (key model) ⊕ the
 // defaults of each dataset (key datasets, a name, comma-separated names or a list) ⊕ the user YAML ⊕ overrides,
 // then resolves interpolations. The model and datasets are taken from the overrides, else the user YAML, else
 // the defaults. Unknown model or dataset names are errors listing the known ones.

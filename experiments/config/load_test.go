@@ -342,7 +342,8 @@ func TestParseArgs(t *testing.T) {
 	wantErr(t, err, "odd")
 }
 
-// TestVQA2ProjectConfig checks spec §4.2/§4.5: MMF's vqa2 project YAML over the model and dataset defaults.
+// TestVQA2ProjectConfig checks MMF's vqa2 project YAML (projects/uniter/configs/vqa2/defaults.yaml) over the model
+// and dataset defaults.
 func TestVQA2ProjectConfig(t *testing.T) {
 	clearEnv(t)
 	c := mustLoad(t, LoadOptions{Config: "../vqa2/defaults.yaml", Overrides: []string{"model=uniter", "dataset=vqa2", "run_type=train_val"}})
@@ -401,7 +402,7 @@ func TestVQA2ProjectConfig(t *testing.T) {
 	check(t, c, "training.evaluation_interval", 1000)
 }
 
-// TestMaskedCOCOProjectConfig checks spec §4.2/§2.7: MMF's masked_coco pretraining YAML.
+// TestMaskedCOCOProjectConfig checks MMF's masked_coco pretraining YAML (projects/uniter/configs/masked_coco/defaults.yaml).
 func TestMaskedCOCOProjectConfig(t *testing.T) {
 	clearEnv(t)
 	c := mustLoad(t, LoadOptions{Config: "../masked_coco/defaults.yaml", Overrides: []string{"model=uniter", "dataset=masked_coco"}})
@@ -439,7 +440,8 @@ func TestMaskedCOCOProjectConfig(t *testing.T) {
 	check(t, c, "training.max_updates", 60000)
 }
 
-// TestModelDefaults checks the built-in UNITER model defaults against spec §4.2 (MMF model YAML) and §1.1.
+// TestModelDefaults checks the built-in UNITER model defaults against MMF's model YAML
+// (mmf/configs/models/uniter/defaults.yaml) and ORIG's config/uniter-base.json.
 func TestModelDefaults(t *testing.T) {
 	clearEnv(t)
 	c := mustLoad(t, LoadOptions{Overrides: []string{"dataset=vqa2"}})

@@ -14,7 +14,8 @@ type override struct {
 	value any
 }
 
-// parseOverride parses "a.b[0].c=value" (mmf_run's dotlist grammar, spec §4.1). The key "dataset" is an alias of
+// parseOverride parses "a.b[0].c=value" (mmf_run's dotlist grammar, OmegaConf.from_dotlist in MMF's
+// mmf/utils/configuration.py). The key "dataset" is an alias of
 // "datasets". See parseValue for the value.
 func parseOverride(s string) (override, error) {
 	k, v, ok := strings.Cut(s, "=")

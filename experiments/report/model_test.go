@@ -29,6 +29,7 @@ import (
 	"github.com/uniter-go/uniter/experiments/runner"
 	"github.com/uniter-go/uniter/internal/backend"
 	"github.com/uniter-go/uniter/uniter"
+	"github.com/uniter-go/uniter/uniter/named"
 )
 
 // The tiny VQA run the model tests share: sizes of the model and of the batches.
@@ -196,23 +197,23 @@ func independentAttention(t *testing.T, dataDir string, weights map[string]*tens
 	if err != nil {
 		t.Fatal(err)
 	}
-	exec, err := model.NewExec(be, ms, func(scope *model.Scope, in []*Node) []*Node {
-		out := uniter.Backbone(scope, cfg, uniter.Inputs{InputIDs: in[0], TxtMask: in[1], ImgFeat: in[2], ImgPos: in[3], ImgMask: in[4]},
-			uniter.Options{AttentionProbs: true})
-		return []*Node{Stack(out.AttentionProbs, 0)}
+	exec, err := named.NewExec(be, ms, func(scope *model.Scope, in named.Nodes) named.Nodes {
+		out := uniter.Backbone(scope, cfg, named.Bind[uniter.Inputs](in), uniter.Options{AttentionProbs: true})
+		return named.Nodes{"attention": Stack(out.AttentionProbs, 0)}
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	outs, err := exec.Call(tensors.FromFlatDataAndDimensions(bt.InputIDs, 1, tinyTextLen),
-		tensors.FromFlatDataAndDimensions(bt.TxtMask, 1, tinyTextLen),
-		tensors.FromFlatDataAndDimensions(bt.ImgFeat, 1, tinyRegions, tinyImgDim),
-		tensors.FromFlatDataAndDimensions(bt.ImgPos, 1, tinyRegions, 7),
-		tensors.FromFlatDataAndDimensions(bt.ImgMask, 1, tinyRegions))
+	outs, err := exec.Call(named.Tensors{
+		"InputIDs": tensors.FromFlatDataAndDimensions(bt.InputIDs, 1, tinyTextLen),
+		"TxtMask":  tensors.FromFlatDataAndDimensions(bt.TxtMask, 1, tinyTextLen),
+		"ImgFeat":  tensors.FromFlatDataAndDimensions(bt.ImgFeat, 1, tinyRegions, tinyImgDim),
+		"ImgPos":   tensors.FromFlatDataAndDimensions(bt.ImgPos, 1, tinyRegions, 7),
+		"ImgMask":  tensors.FromFlatDataAndDimensions(bt.ImgMask, 1, tinyRegions)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	all := outs[0].Value().([][][][][]float32) // [layers, B, heads, L, L]
+	all := outs["attention"].Value().([][][][][]float32) // [layers, B, heads, L, L]
 	probs := make([][][][]float32, len(all))
 	for layer := range all {
 		probs[layer] = all[layer][0]

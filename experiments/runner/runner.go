@@ -1,7 +1,8 @@
-// Package runner is the UNITER training and evaluation job, the equivalent of MMF's mmf_run (spec §2.7-2.8,
-// §3.1, §4): from an effective configuration (experiments/config) it loads the dataset, builds the VQA classifier
-// or the pretraining model, trains it with ORIG's AdamW, parameter groups and warmup-linear schedule, evaluates,
-// checkpoints, resumes, and writes VQA predictions.
+// Package runner is the UNITER training and evaluation job, the equivalent of MMF's mmf_run (mmf_cli/run.py) with
+// the semantics of ORIG's pretrain.py and train_vqa.py: from an effective configuration (experiments/config) it
+// opens the dataset (data/datasets), builds the tasks of the run — the VQA classifier, or the pretraining tasks
+// drawn by their mix ratios (see task for adding one) — trains them with ORIG's AdamW, parameter groups and
+// warmup-linear schedule, evaluates, checkpoints, resumes, and writes VQA predictions.
 //
 // A run writes into its save directory (env.save_dir; when that is the default ./save, a new
 // ./save/<experiment>-<timestamp>): config.yaml (the effective configuration), metrics.jsonl (see ReadMetrics),

@@ -6,7 +6,8 @@ import (
 )
 
 func TestWarmupLinearORIG(t *testing.T) {
-	// Spec invariant 20 (ORIG: total 6000, warmup 600, lr 8e-5; the step is counted after the increment).
+	// ORIG optim/sched.py warmup_linear with train-vqa-base-4gpu.json (total 6000, warmup 600, lr 8e-5); ORIG
+	// counts the step after the increment.
 	s := WarmupLinear{Peak: 8e-5, Warmup: 600, Total: 6000}
 	for _, c := range []struct {
 		step int

@@ -13,6 +13,7 @@ import (
 
 	"github.com/uniter-go/uniter/data/batch"
 	"github.com/uniter-go/uniter/data/datasets"
+	"github.com/uniter-go/uniter/experiments/config"
 	"github.com/uniter-go/uniter/uniter"
 	"github.com/uniter-go/uniter/uniter/named"
 )
@@ -24,11 +25,12 @@ import (
 //
 //	func init() { registerTask("nlvr2", newNLVR2Task) }
 //
-// where the constructor decodes the task's head section into its own struct (embedding headConfig), checks the
-// dataset, and returns a task whose functions turn a batch into the named inputs of its uniter objective (feed),
-// build the objective on them (forward) and, when the task reports an accuracy, count it (score). The runner
-// does the rest: the training, accumulation and evaluation graphs, the data iterators, the loss and accuracy
-// metrics "<split>/<dataset>/<name>", checkpoints.
+// where the constructor decodes the task's head section into its own struct embedding headConfig and checks the
+// dataset's kind (taskEnv.decode), starts the task from its head (taskEnv.newTask), and sets the functions that
+// turn a batch into the named inputs of its uniter objective (feed), build the objective on them (forward) and,
+// when the task has them, count its accuracy (score) and read its predictions (predictions). task_mlm.go is the
+// smallest example. The runner does the rest: the training, accumulation and evaluation graphs, the data
+// iterators, the loss and accuracy metrics "<split>/<dataset>/<name>", the VQA results file, checkpoints.
 type task struct {
 	name   string     // the entry of tasks: the key of its data state, and the name of its metrics
 	weight int        // the pretraining mix ratio
@@ -68,10 +70,9 @@ type headConfig struct {
 // taskEnv is what a task constructor builds a task from.
 type taskEnv struct {
 	name string
-	// headKey is the full config key of the task's head section, for messages; decodeHead decodes it into the
-	// struct dst points to.
-	headKey    string
-	decodeHead func(dst any) error
+	// headKey is the full config key of the task's head section in cfg.
+	headKey string
+	cfg     *config.Config
 	// loss is model_config.<model>.losses.<name> ("" when absent).
 	loss string
 	// model is the model configuration; a task sets what its data determines (the VQA answers).
@@ -88,8 +89,12 @@ func (env taskEnv) newTask(h headConfig, b batch.Task, head string, keys []strin
 	return t
 }
 
-// needsData checks that the dataset holds the kind of examples the task reads.
-func (env taskEnv) needsData(kind string) error {
+// decode decodes the task's head section into the struct dst points to and checks that the dataset holds the
+// kind of examples the task reads.
+func (env taskEnv) decode(dst any, kind string) error {
+	if err := env.cfg.Decode(env.headKey, dst); err != nil {
+		return err
+	}
 	if env.data.Kind != kind {
 		return fmt.Errorf("config key %s.type: task %s reads %s, but dataset %s holds %s", env.headKey, env.name, kind,
 			env.data.Name, env.data.Kind)
@@ -120,22 +125,21 @@ func (r *Runner) newTasks() ([]*task, error) {
 	var out []*task
 	for _, w := range s.taskMix() {
 		headKey := mc + ".heads." + w.task
-		var h headConfig
-		if err := r.cfg.Decode(headKey+".type", &h.Type); err != nil {
+		var kind string
+		if err := r.cfg.Decode(headKey+".type", &kind); err != nil {
 			return nil, fmt.Errorf("%w (every task needs a head whose type names its kind: %s)", err,
 				strings.Join(slices.Sorted(maps.Keys(taskKinds)), ", "))
 		}
-		if h.Type == headTypeWRA {
+		if kind == headTypeWRA {
 			continue
 		}
-		newTask, ok := taskKinds[h.Type]
+		newTask, ok := taskKinds[kind]
 		if !ok {
-			return nil, fmt.Errorf("config key %s.type: unknown task kind %q (known: %s)", headKey, h.Type,
+			return nil, fmt.Errorf("config key %s.type: unknown task kind %q (known: %s)", headKey, kind,
 				strings.Join(slices.Sorted(maps.Keys(taskKinds)), ", "))
 		}
 		t, err := newTask(taskEnv{
-			name: w.task, headKey: headKey, loss: s.modelConfig.Losses[w.task], model: &r.model, data: r.data,
-			decodeHead: func(dst any) error { return r.cfg.Decode(headKey, dst) },
+			name: w.task, headKey: headKey, cfg: r.cfg, loss: s.modelConfig.Losses[w.task], model: &r.model, data: r.data,
 		})
 		if err != nil {
 			return nil, err

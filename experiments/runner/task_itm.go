@@ -16,10 +16,7 @@ func init() { registerTask("itm", newITMTask) }
 
 func newITMTask(env taskEnv) (*task, error) {
 	var h headConfig
-	if err := env.decodeHead(&h); err != nil {
-		return nil, err
-	}
-	if err := env.needsData(datasets.KindCaptions); err != nil {
+	if err := env.decode(&h, datasets.KindCaptions); err != nil {
 		return nil, err
 	}
 	t := env.newTask(h, batch.TaskITM, uniter.HeadITM, []string{"itm_output."})
@@ -32,8 +29,8 @@ func newITMTask(env taskEnv) (*task, error) {
 		in["Weights"] = exampleWeights(b)
 	}
 	t.forward = func(scope *model.Scope, cfg uniter.Config, in named.Nodes, opts uniter.Options) (named.Nodes, *uniter.Output) {
-		x := uniter.ITMInputs{Options: opts}
-		in.Bind(&x)
+		x := named.Bind[uniter.ITMInputs](in)
+		x.Options = opts
 		itm := uniter.ImageTextMatching(scope, cfg, x)
 		out := named.Nodes{"loss": itm.Loss, "itm_loss": itm.ITMLoss}
 		if itm.WRALoss != nil {

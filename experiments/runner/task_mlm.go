@@ -24,10 +24,7 @@ type mlmHead struct {
 
 func newMLMTask(env taskEnv) (*task, error) {
 	var h mlmHead
-	if err := env.decodeHead(&h); err != nil {
-		return nil, err
-	}
-	if err := env.needsData(datasets.KindCaptions); err != nil {
+	if err := env.decode(&h, datasets.KindCaptions); err != nil {
 		return nil, err
 	}
 	if h.VocabSize != 0 && h.VocabSize != env.model.VocabSize {
@@ -43,8 +40,8 @@ func newMLMTask(env taskEnv) (*task, error) {
 		in["Valid"] = tensors.FromFlatDataAndDimensions(b.MLMValid, k)
 	}
 	t.forward = func(scope *model.Scope, cfg uniter.Config, in named.Nodes, opts uniter.Options) (named.Nodes, *uniter.Output) {
-		x := uniter.MLMInputs{Options: opts}
-		in.Bind(&x)
+		x := named.Bind[uniter.MLMInputs](in)
+		x.Options = opts
 		mlm := uniter.MaskedLanguageModeling(scope, cfg, x)
 		out := named.Nodes{"loss": mlm.Loss, "masked_lm_loss": mlm.Loss}
 		hits(out, mlm.Logits, x.Labels, x.Valid)

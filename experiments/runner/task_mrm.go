@@ -1,6 +1,7 @@
 package runner
 
 import (
+	. "github.com/gomlx/gomlx/core/graph" //nolint
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
@@ -26,58 +27,55 @@ type mrcHead struct {
 
 func newMRFRTask(env taskEnv) (*task, error) {
 	var h headConfig
-	if err := env.decodeHead(&h); err != nil {
+	if err := env.decode(&h, datasets.KindCaptions); err != nil {
 		return nil, err
 	}
-	if err := env.needsData(datasets.KindCaptions); err != nil {
-		return nil, err
+	targets := func(b *batch.Batch) *tensors.Tensor {
+		return tensors.FromFlatDataAndDimensions(b.FeatTargets, b.NumGathered(), b.FeatDim)
 	}
-	t := env.newTask(h, batch.TaskMRFR, uniter.HeadMRFR, []string{"feat_regress."})
-	t.parts = []string{"mrfr_loss"}
-	t.feed = func(b *batch.Batch, in named.Tensors) {
-		feedMRM(b, in)
-		in["Targets"] = tensors.FromFlatDataAndDimensions(b.FeatTargets, b.NumGathered(), b.FeatDim)
-	}
-	t.forward = func(scope *model.Scope, cfg uniter.Config, in named.Nodes, opts uniter.Options) (named.Nodes, *uniter.Output) {
-		x := uniter.MRMInputs{Options: opts}
-		in.Bind(&x)
+	objective := func(scope *model.Scope, cfg uniter.Config, x uniter.MRMInputs) (*Node, *uniter.Output) {
 		mrfr := uniter.MaskedRegionFeatureRegression(scope, cfg, x)
-		return named.Nodes{"loss": mrfr.Loss, "mrfr_loss": mrfr.Loss}, mrfr.Backbone
+		return mrfr.Loss, mrfr.Backbone
 	}
-	return t, nil
+	return newMRMTask(env.newTask(h, batch.TaskMRFR, uniter.HeadMRFR, []string{"feat_regress."}), "mrfr_loss", targets, objective), nil
 }
 
 func newMRCTask(env taskEnv) (*task, error) {
 	var h mrcHead
-	if err := env.decodeHead(&h); err != nil {
+	if err := env.decode(&h, datasets.KindCaptions); err != nil {
 		return nil, err
 	}
-	if err := env.needsData(datasets.KindCaptions); err != nil {
-		return nil, err
-	}
-	bt, objective := batch.TaskMRC, uniter.MaskedRegionClassification
+	bt, mrc := batch.TaskMRC, uniter.MaskedRegionClassification
 	if h.UseKL {
-		bt, objective = batch.TaskMRCKL, uniter.MaskedRegionClassificationKL
+		bt, mrc = batch.TaskMRCKL, uniter.MaskedRegionClassificationKL
 	}
-	t := env.newTask(h.headConfig, bt, uniter.HeadMRC, []string{"region_classifier."})
-	t.parts = []string{"mrc_loss"}
-	t.feed = func(b *batch.Batch, in named.Tensors) {
-		feedMRM(b, in)
-		in["Targets"] = tensors.FromFlatDataAndDimensions(b.MRCTargets, b.NumGathered(), b.LabelDim)
+	targets := func(b *batch.Batch) *tensors.Tensor {
+		return tensors.FromFlatDataAndDimensions(b.MRCTargets, b.NumGathered(), b.LabelDim)
 	}
-	t.forward = func(scope *model.Scope, cfg uniter.Config, in named.Nodes, opts uniter.Options) (named.Nodes, *uniter.Output) {
-		x := uniter.MRMInputs{Options: opts}
-		in.Bind(&x)
-		mrc := objective(scope, cfg, x)
-		return named.Nodes{"loss": mrc.Loss, "mrc_loss": mrc.Loss}, mrc.Backbone
+	objective := func(scope *model.Scope, cfg uniter.Config, x uniter.MRMInputs) (*Node, *uniter.Output) {
+		out := mrc(scope, cfg, x)
+		return out.Loss, out.Backbone
 	}
-	return t, nil
+	return newMRMTask(env.newTask(h.headConfig, bt, uniter.HeadMRC, []string{"region_classifier."}), "mrc_loss", targets, objective), nil
 }
 
-// feedMRM adds the masked regions of an MRM batch to in: the mask and the positions of the masked regions.
-func feedMRM(b *batch.Batch, in named.Tensors) {
-	k := b.NumGathered()
-	in["MRMMask"] = tensors.FromFlatDataAndDimensions(b.MRMMask, b.Size, b.NumRegions)
-	in["Positions"] = tensors.FromFlatDataAndDimensions(b.MRMPositions, k, 2)
-	in["Valid"] = tensors.FromFlatDataAndDimensions(b.MRMValid, k)
+// newMRMTask completes a masked region modeling task t: its batches feed the masked regions and targets, its loss
+// is objective's, reported as part.
+func newMRMTask(t *task, part string, targets func(b *batch.Batch) *tensors.Tensor,
+	objective func(scope *model.Scope, cfg uniter.Config, x uniter.MRMInputs) (loss *Node, backbone *uniter.Output)) *task {
+	t.parts = []string{part}
+	t.feed = func(b *batch.Batch, in named.Tensors) {
+		k := b.NumGathered()
+		in["MRMMask"] = tensors.FromFlatDataAndDimensions(b.MRMMask, b.Size, b.NumRegions)
+		in["Positions"] = tensors.FromFlatDataAndDimensions(b.MRMPositions, k, 2)
+		in["Valid"] = tensors.FromFlatDataAndDimensions(b.MRMValid, k)
+		in["Targets"] = targets(b)
+	}
+	t.forward = func(scope *model.Scope, cfg uniter.Config, in named.Nodes, opts uniter.Options) (named.Nodes, *uniter.Output) {
+		x := named.Bind[uniter.MRMInputs](in)
+		x.Options = opts
+		loss, backbone := objective(scope, cfg, x)
+		return named.Nodes{"loss": loss, part: loss}, backbone
+	}
+	return t
 }

@@ -33,10 +33,7 @@ type vqaHead struct {
 // newVQATask checks the head against the dataset's answers and sets the model's answer count.
 func newVQATask(env taskEnv) (*task, error) {
 	h := vqaHead{}
-	if err := env.decodeHead(&h); err != nil {
-		return nil, err
-	}
-	if err := env.needsData(datasets.KindVQA); err != nil {
+	if err := env.decode(&h, datasets.KindVQA); err != nil {
 		return nil, err
 	}
 	n, hidden := env.data.Answers.Len(), env.model.HiddenSize
@@ -61,8 +58,8 @@ func newVQATask(env taskEnv) (*task, error) {
 		in["Weights"] = exampleWeights(b)
 	}
 	t.forward = func(scope *model.Scope, cfg uniter.Config, in named.Nodes, opts uniter.Options) (named.Nodes, *uniter.Output) {
-		x := uniter.VQAInputs{Options: opts}
-		in.Bind(&x)
+		x := named.Bind[uniter.VQAInputs](in)
+		x.Options = opts
 		vqa := uniter.VQA(scope, cfg, x)
 		logits := vqa.Logits
 		if maskUnknown {

@@ -24,7 +24,8 @@ type Entry struct {
 	Description string
 }
 
-// Known lists the zoo names MMF's UNITER project uses (spec §6.1, §7.3) and the ORIG/VILLA files they hold.
+// Known lists the zoo names MMF's UNITER project uses (mmf/configs/zoo/models.yaml) and the ORIG/VILLA files
+// they hold.
 var Known = map[string]Entry{
 	"uniter.pretrained": {
 		File:        "uniter-base.pt",

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """PyTorch reference implementation of UNITER with ORIG (ChenRocks/UNITER) semantics.
 
-Padded layout (text [B,Lt] then regions [B,Nr]), see /work/shared/docs/uniter-spec.md §1-§3 and
-testdata/fixtures/README.md for the fixture format. Needs Debian python3-torch and python3-numpy
+Padded layout (text [B,Lt] then regions [B,Nr]) with the computations of ORIG's model/model.py, model/layer.py,
+model/pretrain.py, model/vqa.py and model/ot.py; see testdata/fixtures/README.md for the fixture format. Needs Debian python3-torch and python3-numpy
 (run with /usr/bin/python3).
 
 Commands:

@@ -112,9 +112,7 @@ func runForward(ckptPath, cfgPath, inputsPath, backendSpec string) (named.Tensor
 		return nil, err
 	}
 	exec, err := named.NewExec(be, store, func(scope *model.Scope, in named.Nodes) named.Nodes {
-		var inputs uniter.FullInputs
-		in.Bind(&inputs)
-		return uniter.FullForward(scope, cfg, inputs)
+		return uniter.FullForward(scope, cfg, named.Bind[uniter.FullInputs](in))
 	})
 	if err != nil {
 		return nil, err

@@ -1,6 +1,6 @@
 // Package named runs GoMLX graphs whose inputs and outputs are named: the host side passes Tensors by name, the
 // graph function receives Nodes by name and binds them to the fields of a typed struct (e.g. uniter.MLMInputs)
-// with Nodes.Bind. It is the one place where named inputs become the positional arguments of a model.Exec.
+// with Bind. It is the one place where named inputs become the positional arguments of a model.Exec.
 package named
 
 import (
@@ -18,7 +18,7 @@ import (
 
 // Tensors are the host values of a graph's inputs or outputs by name. The inputs of a graph that builds a UNITER
 // objective are named after the *graph.Node fields of the objective's input struct, e.g. "InputIDs", "Labels"
-// (see Nodes.Bind).
+// (see Bind).
 type Tensors map[string]*tensors.Tensor
 
 // Nodes are the graph values of a graph's inputs or outputs by name.
@@ -26,23 +26,24 @@ type Nodes map[string]*graph.Node
 
 var nodeType = reflect.TypeFor[*graph.Node]()
 
-// Bind sets every *graph.Node field of the struct dst points to that has an input of its name, fields of embedded
-// structs included (e.g. MLMInputs.InputIDs from its embedded Inputs); fields without an input stay nil. An
-// input that names no *graph.Node field panics (Exec.Call reports it as an error), so a misspelt input cannot be
-// dropped silently.
-func (n Nodes) Bind(dst any) {
-	v := reflect.ValueOf(dst)
-	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
-		panic(fmt.Sprintf("named: Nodes.Bind needs a pointer to a struct, got %T", dst))
+// Bind returns a T whose *graph.Node fields are the inputs of their names, fields of embedded structs included
+// (e.g. uniter.MLMInputs.InputIDs from its embedded uniter.Inputs); fields without an input stay nil. An input that
+// names no *graph.Node field panics (Exec.Call reports it as an error), so a misspelt input cannot be dropped
+// silently.
+func Bind[T any](in Nodes) T {
+	var x T
+	v := reflect.ValueOf(&x).Elem()
+	if v.Kind() != reflect.Struct {
+		panic(fmt.Sprintf("named: Bind needs a struct type, got %T", x))
 	}
-	v = v.Elem()
-	for _, name := range slices.Sorted(maps.Keys(n)) {
+	for _, name := range slices.Sorted(maps.Keys(in)) {
 		f := v.FieldByName(name)
 		if !f.IsValid() || f.Type() != nodeType || !f.CanSet() {
 			panic(fmt.Sprintf("named: input %q is not a *graph.Node field of %s", name, v.Type()))
 		}
-		f.Set(reflect.ValueOf(n[name]))
+		f.Set(reflect.ValueOf(in[name]))
 	}
+	return x
 }
 
 // Exec is a compiled graph with named inputs and outputs. The inputs are passed to the underlying model.Exec in

@@ -29,8 +29,8 @@ func TestExecPassesInputsAndOutputsByName(t *testing.T) {
 		t.Fatal(err)
 	}
 	exec, err := NewExec(be, model.NewStore(), func(scope *model.Scope, in Nodes) Nodes {
-		x := withPair{Scale: 10}
-		in.Bind(&x)
+		x := Bind[withPair](in)
+		x.Scale = 10
 		if x.pair.B != nil {
 			panic("the outer B must shadow the embedded one")
 		}
@@ -67,9 +67,7 @@ func TestBindRejectsUnknownInputs(t *testing.T) {
 		"not a *graph.Node": {"A": tensors.FromValue([]float32{1}), "Scale": tensors.FromValue([]float32{1})},
 	} {
 		exec, err := NewExec(be, model.NewStore(), func(scope *model.Scope, in Nodes) Nodes {
-			var x withPair
-			in.Bind(&x)
-			return Nodes{"a": x.A}
+			return Nodes{"a": Bind[withPair](in).A}
 		})
 		if err != nil {
 			t.Fatal(err)
