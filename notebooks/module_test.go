@@ -60,12 +60,15 @@ type goModJSON struct {
 	}
 }
 
-// moduleGraph lists `go list -m all` in dir as "path version [=> replacement]" lines, leaving out the main module.
+// moduleGraph lists `go list -m all` in dir as "path version [=> replacement]" lines, sorted, leaving out the main
+// module; a replacement is a module version or, for a directory, its absolute path (go.mod may write it relative).
 func moduleGraph(t *testing.T, dir string) []string {
 	t.Helper()
 	out := goCmd(t, dir, nil, "list", "-m", "-f",
-		`{{if not .Main}}{{.Path}} {{.Version}}{{with .Replace}} => {{.Path}} {{.Version}} {{.Dir}}{{end}}{{end}}`, "all")
-	return slices.DeleteFunc(strings.Split(out, "\n"), func(s string) bool { return s == "" })
+		`{{if not .Main}}{{.Path}} {{.Version}}{{with .Replace}} => {{if .Version}}{{.Path}} {{.Version}}{{else}}{{.Dir}}{{end}}{{end}}{{end}}`, "all")
+	lines := slices.DeleteFunc(strings.Split(out, "\n"), func(s string) bool { return s == "" })
+	slices.Sort(lines)
+	return lines
 }
 
 // TestModuleScriptMirrorsReplaces runs module.sh for a repository with a directory replacement, as go.mod has when
@@ -102,17 +105,21 @@ func TestModuleScriptMirrorsReplaces(t *testing.T) {
 	for _, r := range mod.Require {
 		requires[r.Path] = r.Version
 	}
-	want := map[string]string{"example.com/project": "v0.0.0-00010101000000-000000000000", "example.com/dep": "v1.2.3"}
-	if !maps.Equal(requires, want) {
+	if want := map[string]string{"example.com/project": "v0.0.0-00010101000000-000000000000", "example.com/dep": "v1.2.3"}; !maps.Equal(requires, want) {
 		t.Errorf("requires %v, want %v", requires, want)
 	}
 	replaces := map[string]string{}
 	for _, r := range mod.Replace {
 		replaces[r.Old.Path] = r.New.Path + " " + r.New.Version
 	}
-	want = map[string]string{"example.com/project": repo + " ", "example.com/dep": filepath.Join(repo, "third_party", "dep") + " "}
-	if !maps.Equal(replaces, want) {
+	if want := map[string]string{"example.com/project": repo + " ", "example.com/dep": filepath.Join(repo, "third_party", "dep") + " "}; !maps.Equal(replaces, want) {
 		t.Errorf("replaces %v, want %v", replaces, want)
+	}
+	// The module graphs are the same, with the repository itself as a dependency of GoNB's module.
+	want := append(moduleGraph(t, repo), "example.com/project v0.0.0-00010101000000-000000000000 => "+repo)
+	slices.Sort(want)
+	if got := moduleGraph(t, dir); !slices.Equal(got, want) {
+		t.Errorf("GoNB's module graph\n%s\nwant the repository's\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	// Running it again (a re-run header cell) changes nothing.
 	before, _ := os.ReadFile(filepath.Join(dir, "go.mod"))
@@ -134,7 +141,7 @@ func TestModuleScriptGivesTheRepositoryGraph(t *testing.T) {
 	}
 	dir := gonbModule(t, root)
 	repoGraph, gonbGraph := moduleGraph(t, root), moduleGraph(t, dir)
-	repoGraph = append(repoGraph, "github.com/uniter-go/uniter v0.0.0-00010101000000-000000000000 => "+root+"  "+root)
+	repoGraph = append(repoGraph, "github.com/uniter-go/uniter v0.0.0-00010101000000-000000000000 => "+root)
 	slices.Sort(repoGraph)
 	if !slices.Equal(repoGraph, gonbGraph) {
 		t.Errorf("GoNB's module graph differs from the repository's:\nrepository:\n%s\nGoNB module:\n%s",
