@@ -17,21 +17,21 @@ import (
 	"github.com/uniter-go/uniter/experiments/viz"
 )
 
-// Measured is the validation VQA accuracy one run reached.
-type Measured struct {
+// measurement is the validation VQA accuracy one run reached.
+type measurement struct {
 	Run      string
 	Best     float64 // the best validation accuracy of the periodic evaluations
 	BestStep int     // the update it was measured at
 	Updates  int     // the updates the run made
 }
 
-// MeasureVQA reads a run's metrics and returns its best validation VQA accuracy; a run without one is an error.
-func (n *Notebook) MeasureVQA(run string) (Measured, error) {
+// measureVQA reads a run's metrics and returns its best validation VQA accuracy; a run without one is an error.
+func (n *Notebook) measureVQA(run string) (measurement, error) {
 	records, err := runner.ReadMetrics(n.RunDir(run))
 	if err != nil {
-		return Measured{}, err
+		return measurement{}, err
 	}
-	m := Measured{Run: run, Best: math.Inf(-1)}
+	m := measurement{Run: run, Best: math.Inf(-1)}
 	for _, rec := range records {
 		m.Updates = max(m.Updates, rec.Step)
 		for name, v := range rec.Metrics {
@@ -41,27 +41,27 @@ func (n *Notebook) MeasureVQA(run string) (Measured, error) {
 		}
 	}
 	if math.IsInf(m.Best, -1) {
-		return Measured{}, fmt.Errorf("run %s: no validation VQA accuracy in its metrics", run)
+		return measurement{}, fmt.Errorf("run %s: no validation VQA accuracy in its metrics", run)
 	}
 	return m, nil
 }
 
-// priorName names QuestionPrior in charts and statements.
+// priorName names questionPrior in charts and statements.
 const priorName = "answering from the question alone"
 
 // CompareVQA draws the validation VQA accuracy and the VQA loss (train and val) of runs side by side, one series
-// per run, with the accuracy of answering from the question alone (QuestionPrior, on the first run's data) as a
+// per run, with the accuracy of answering from the question alone (questionPrior, on the first run's data) as a
 // reference line, and states below the charts what was measured.
 func (n *Notebook) CompareVQA(runs ...string) (string, error) {
 	if len(runs) == 0 {
 		return "", fmt.Errorf("compare: no runs")
 	}
-	prior, err := n.questionPrior(runs[0])
+	prior, err := n.priorOfRun(runs[0])
 	if err != nil {
 		return "", err
 	}
 	var acc, loss []viz.Series
-	var measured []Measured
+	var measured []measurement
 	for _, run := range runs {
 		records, err := runner.ReadMetrics(n.RunDir(run))
 		if err != nil {
@@ -77,7 +77,7 @@ func (n *Notebook) CompareVQA(runs ...string) (string, error) {
 			s.Name = run + " " + strings.Split(s.Name, "/")[0]
 			loss = append(loss, s)
 		}
-		m, err := n.MeasureVQA(run)
+		m, err := n.measureVQA(run)
 		if err != nil {
 			return "", err
 		}
@@ -97,13 +97,13 @@ func (n *Notebook) CompareVQA(runs ...string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return charts + "<p>" + html.EscapeString(Statement(measured, prior)) + "</p>", nil
+	return charts + "<p>" + html.EscapeString(statement(measured, prior)) + "</p>", nil
 }
 
-// Statement says in one sentence what runs measured: each run's best validation VQA accuracy and its update,
+// statement says in one sentence what runs measured: each run's best validation VQA accuracy and its update,
 // the margin of the last run over the first, and the accuracy of answering from the question alone when prior is
 // not NaN.
-func Statement(runs []Measured, prior float64) string {
+func statement(runs []measurement, prior float64) string {
 	if len(runs) == 0 {
 		return ""
 	}
@@ -121,11 +121,11 @@ func Statement(runs []Measured, prior float64) string {
 	return s + "."
 }
 
-// QuestionPrior is the VQA accuracy on val of answering every question from its text alone: with the answer
+// questionPrior is the VQA accuracy on val of answering every question from its text alone: with the answer
 // most annotators gave to the most training questions of the same text, or, for a text no training question has,
 // the most common such answer over all training questions. A model that ignores the image cannot do better on
 // average, so a VQA curve above it shows the model reading the regions.
-func QuestionPrior(train, val []dataset.Example) float64 {
+func questionPrior(train, val []dataset.Example) float64 {
 	byText := map[string]map[string]int{}
 	overall := map[string]int{}
 	for _, ex := range train {
@@ -169,9 +169,9 @@ func mostCommon(counts map[string]int) string {
 	return best
 }
 
-// questionPrior computes QuestionPrior on the train and val splits of the dataset of a run: its configuration
+// priorOfRun computes questionPrior on the train and val splits of the dataset of a run: its configuration
 // with the data only (no weights are loaded, nothing is trained).
-func (n *Notebook) questionPrior(run string) (float64, error) {
+func (n *Notebook) priorOfRun(run string) (float64, error) {
 	cfg, err := config.Load(config.LoadOptions{Config: filepath.Join(n.RunDir(run), "config.yaml"), Overrides: []string{
 		"run_type=train_val", "checkpoint.resume=false", "checkpoint.resume_file=", "checkpoint.resume_zoo=",
 	}})
@@ -191,5 +191,5 @@ func (n *Notebook) questionPrior(run string) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return QuestionPrior(train.Examples, val.Examples), nil
+	return questionPrior(train.Examples, val.Examples), nil
 }

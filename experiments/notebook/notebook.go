@@ -80,9 +80,9 @@ func declares(data []byte, path string) bool {
 	return false
 }
 
-// ExperimentFile returns the experiment file of an experiment name ("vqa", "pretrain", …) at the notebook's size:
+// experimentFile returns the experiment file of an experiment name ("vqa", "pretrain", …) at the notebook's size:
 // experiments/synthetic/<name>.yaml at full size, experiments/synthetic/notebook/<name>.yaml otherwise.
-func (n *Notebook) ExperimentFile(experiment string) string {
+func (n *Notebook) experimentFile(experiment string) string {
 	dir := filepath.Join(n.Root, "experiments", "synthetic")
 	if !n.FullSize {
 		dir = filepath.Join(dir, "notebook")
@@ -113,7 +113,7 @@ func (n *Notebook) Config(experiment, run string, overrides ...string) (*config.
 		return nil, fmt.Errorf("experiment %s: the repository (a go.mod of %s) is not at or above the working directory", experiment, modulePath)
 	}
 	ov := append([]string{"env.data_dir=" + filepath.Join(n.Dir, "data"), "env.save_dir=" + n.RunDir(run)}, overrides...)
-	cfg, err := config.Load(config.LoadOptions{Config: n.ExperimentFile(experiment), Overrides: ov})
+	cfg, err := config.Load(config.LoadOptions{Config: n.experimentFile(experiment), Overrides: ov})
 	if err != nil {
 		return nil, fmt.Errorf("experiment %s: %w", experiment, err)
 	}

@@ -33,10 +33,10 @@ func TestNewFindsTheRepositoryAndSeparatesSizes(t *testing.T) {
 	if small.Dir != filepath.Join(work, "small") || full.Dir != filepath.Join(work, "full") {
 		t.Errorf("work directories %q and %q, want small/ and full/ under %s", small.Dir, full.Dir, work)
 	}
-	if got := small.ExperimentFile("vqa"); got != filepath.Join(small.Root, "experiments", "synthetic", "notebook", "vqa.yaml") {
+	if got := small.experimentFile("vqa"); got != filepath.Join(small.Root, "experiments", "synthetic", "notebook", "vqa.yaml") {
 		t.Errorf("small vqa experiment file %s", got)
 	}
-	if got := full.ExperimentFile("vqa"); got != filepath.Join(full.Root, "experiments", "synthetic", "vqa.yaml") {
+	if got := full.experimentFile("vqa"); got != filepath.Join(full.Root, "experiments", "synthetic", "vqa.yaml") {
 		t.Errorf("full vqa experiment file %s", got)
 	}
 	if got := small.Relative(filepath.Join(small.Dir, "runs", "x", "best.ckpt")); got != "runs/x/best.ckpt" {
@@ -104,13 +104,13 @@ func TestExamplesPerSecondLeavesOutTheFirstInterval(t *testing.T) {
 		rec(30, map[string]float64{"train/examples_per_sec": 300}),
 		rec(40, map[string]float64{"train/examples_per_sec": 200}),
 	}
-	if v, ok := ExamplesPerSecond(records); !ok || v != 200 {
+	if v, ok := examplesPerSecond(records); !ok || v != 200 {
 		t.Errorf("median of 100, 300, 200 = %v (%v), want 200", v, ok)
 	}
-	if v, ok := ExamplesPerSecond(records[:4]); !ok || v != 200 {
+	if v, ok := examplesPerSecond(records[:4]); !ok || v != 200 {
 		t.Errorf("median of 100, 300 = %v (%v), want 200", v, ok)
 	}
-	if _, ok := ExamplesPerSecond(records[:2]); ok {
+	if _, ok := examplesPerSecond(records[:2]); ok {
 		t.Error("only the compiling interval: ok")
 	}
 }
@@ -133,19 +133,19 @@ func TestQuestionPrior(t *testing.T) {
 		ex("what shape is red?", ten("no")...),        // unseen text: the most common answer overall, no: 1
 		ex("no annotations"),                          // left out
 	}
-	if got := QuestionPrior(train, val); math.Abs(got-0.75) > 1e-12 {
+	if got := questionPrior(train, val); math.Abs(got-0.75) > 1e-12 {
 		t.Errorf("question prior %v, want 0.75", got)
 	}
-	if got := QuestionPrior(train, nil); !math.IsNaN(got) {
+	if got := questionPrior(train, nil); !math.IsNaN(got) {
 		t.Errorf("no validation questions: %v, want NaN", got)
 	}
 }
 
 func TestStatement(t *testing.T) {
-	runs := []Measured{{Run: "vqa_scratch", Best: 0.5, BestStep: 200, Updates: 300}, {Run: "vqa_pretrained", Best: 0.8125, BestStep: 300, Updates: 300}}
+	runs := []measurement{{Run: "vqa_scratch", Best: 0.5, BestStep: 200, Updates: 300}, {Run: "vqa_pretrained", Best: 0.8125, BestStep: 300, Updates: 300}}
 	want := "Measured here, best validation VQA accuracy: vqa_scratch 0.500 (update 200 of 300), vqa_pretrained 0.812 " +
 		"(update 300 of 300); vqa_pretrained minus vqa_scratch: +0.312; answering from the question alone: 0.430."
-	if got := Statement(runs, 0.43); got != want {
+	if got := statement(runs, 0.43); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
@@ -233,7 +233,7 @@ func TestTrainAndWhatTheNotebooksDrawFromIt(t *testing.T) {
 		t.Fatal("no checkpoint")
 	}
 
-	m, err := nb.MeasureVQA("tiny")
+	m, err := nb.measureVQA("tiny")
 	if err != nil {
 		t.Fatal(err)
 	}

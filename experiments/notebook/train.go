@@ -43,7 +43,7 @@ func (n *Notebook) Train(experiment, run string, show func(id, html string), ove
 	var records []runner.Record
 	r.OnLog = func(step int, m map[string]float64) {
 		records = append(records, runner.Record{Step: step, Metrics: maps.Clone(m)})
-		show(id, Progress(run, maxUpdates, records, nil))
+		show(id, progressView(run, maxUpdates, records, nil))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -51,13 +51,13 @@ func (n *Notebook) Train(experiment, run string, show func(id, html string), ove
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", run, err)
 	}
-	show(id, Progress(run, maxUpdates, records, res))
+	show(id, progressView(run, maxUpdates, records, res))
 	return res, nil
 }
 
-// Progress renders the live view of a training run: a status line (the update, the training loss, the speed, the
+// progressView renders the live view of a training run: a status line (the update, the training loss, the speed, the
 // time; once res is given, the final evaluation) above the train and val curves of every task.
-func Progress(run string, maxUpdates int, records []runner.Record, res *runner.Result) string {
+func progressView(run string, maxUpdates int, records []runner.Record, res *runner.Result) string {
 	var b strings.Builder
 	b.WriteString(`<div style="font-family:sans-serif;font-size:13px;margin:4px 0">`)
 	b.WriteString(html.EscapeString(status(run, maxUpdates, records, res)))
@@ -72,11 +72,11 @@ func Progress(run string, maxUpdates int, records []runner.Record, res *runner.R
 	return b.String()
 }
 
-// status is the text of the status line of Progress.
+// status is the text of the status line of progressView.
 func status(run string, maxUpdates int, records []runner.Record, res *runner.Result) string {
 	latest := report.Latest(records)
 	speed := ""
-	if v, ok := ExamplesPerSecond(records); ok {
+	if v, ok := examplesPerSecond(records); ok {
 		speed = fmt.Sprintf(", %.0f examples/s", v)
 	}
 	if res == nil {
@@ -106,9 +106,9 @@ func seconds(s float64) string {
 	return time.Duration(s * float64(time.Second)).Round(time.Second).String()
 }
 
-// ExamplesPerSecond returns the median training speed of a run's records (train/examples_per_sec), leaving out the
+// examplesPerSecond returns the median training speed of a run's records (train/examples_per_sec), leaving out the
 // first log interval, which includes compiling the training graph; ok is false when no later interval was logged.
-func ExamplesPerSecond(records []runner.Record) (float64, bool) {
+func examplesPerSecond(records []runner.Record) (float64, bool) {
 	var v []float64
 	first := true
 	for _, rec := range records {
