@@ -1,14 +1,23 @@
-// Package notebooks_test executes the GoNB notebooks of this folder headlessly, with Debian's
-// `jupyter nbconvert --execute` and the gonb kernel, and fails on any failing cell. Each executed notebook and its
-// HTML export are kept in out/ (git-ignored) for inspection and screenshots.
+// Package notebooks_test checks the GoNB notebooks of this folder.
 //
-// The tests skip when jupyter, the gonb kernel, goimports or gopls are missing, unless NOTEBOOK_TESTS=1, which
-// makes them fail instead (CI sets it after scripts/setup.sh). See README.md for the notebook header.
+// Always: every notebook starts with the header, records beside its outputs the hash of the code that made them,
+// and shows no failing cell; module.sh gives a GoNB module the repository's module graph.
+//
+// With Jupyter and the gonb kernel: every notebook is executed headlessly (Debian's `jupyter nbconvert
+// --execute`), in file order, in a fresh work directory, and fails on any failing cell or on any output that
+// differs from the committed one (times and speeds aside); the smoke notebook must build against the same Go
+// toolchain, build settings and module versions as the uniter command. The executed copies and their HTML exports
+// are kept in out/ (git-ignored). With -update the executed notebooks replace the committed ones instead of being
+// compared: the one command that refreshes the committed outputs (see README.md).
+//
+// The Jupyter tests skip when jupyter, the gonb kernel, goimports or gopls are missing, unless NOTEBOOK_TESTS=1,
+// which makes them fail instead (CI sets it after scripts/setup.sh).
 package notebooks_test
 
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -18,22 +27,29 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/uniter-go/uniter/experiments/notebook"
 )
 
-// nbCell is the part of an nbformat-4 cell the checker reads. Source and text are a string or a list of strings.
+// nbCell is the part of an nbformat-4 cell the tests read. Source and text are a string or a list of strings.
 type nbCell struct {
 	CellType string `json:"cell_type"`
 	Source   any    `json:"source"`
 	Metadata struct {
-		Tags []string `json:"tags"`
+		Tags   []string       `json:"tags"`
+		Uniter map[string]any `json:"uniter"` // what outputs_test.go records: the hash of the source
 	} `json:"metadata"`
-	Outputs []struct {
-		OutputType string `json:"output_type"`
-		Name       string `json:"name"`
-		Text       any    `json:"text"`
-		Ename      string `json:"ename"`
-		Evalue     string `json:"evalue"`
-	} `json:"outputs"`
+	Outputs []nbOutput `json:"outputs"`
+}
+
+// nbOutput is one output of a code cell.
+type nbOutput struct {
+	OutputType string         `json:"output_type"`
+	Name       string         `json:"name"`
+	Text       any            `json:"text"`
+	Data       map[string]any `json:"data"`
+	Ename      string         `json:"ename"`
+	Evalue     string         `json:"evalue"`
 }
 
 // cellFailure describes one failed code cell of an executed notebook.
@@ -148,8 +164,9 @@ func jupyter(t *testing.T) string {
 
 // execute runs the notebook nbPath with the gonb kernel, letting every cell run (--allow-errors), and writes the
 // executed copy to outDir/name.ipynb. The kernel gets this process's environment minus the variables a notebook must
-// set itself (GOEXPERIMENT, GOMLX_BACKEND, GOFLAGS), so that it behaves as when a person opens it.
-func execute(t *testing.T, jupyterBin, nbPath, outDir, name string) string {
+// set itself (GOTOOLCHAIN, GOEXPERIMENT, GOMLX_BACKEND, GOFLAGS), so that it behaves as when a person opens it, and
+// workDir as the notebooks' work directory when it is not "".
+func execute(t *testing.T, jupyterBin, nbPath, outDir, name, workDir string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
@@ -157,8 +174,16 @@ func execute(t *testing.T, jupyterBin, nbPath, outDir, name string) string {
 		"--ExecutePreprocessor.kernel_name=gonb", "--ExecutePreprocessor.timeout=600",
 		"--output-dir", outDir, "--output", name, nbPath)
 	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool {
-		return strings.HasPrefix(kv, "GOEXPERIMENT=") || strings.HasPrefix(kv, "GOMLX_BACKEND=") || strings.HasPrefix(kv, "GOFLAGS=")
+		for _, k := range []string{"GOTOOLCHAIN=", "GOEXPERIMENT=", "GOMLX_BACKEND=", "GOFLAGS=", notebook.WorkDirEnv + "="} {
+			if strings.HasPrefix(kv, k) {
+				return true
+			}
+		}
+		return false
 	})
+	if workDir != "" {
+		cmd.Env = append(cmd.Env, notebook.WorkDirEnv+"="+workDir)
+	}
 	start := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("nbconvert --execute %s: %v\n%s", nbPath, err, out)
@@ -199,7 +224,7 @@ func TestCheckerOnExecutedNotebook(t *testing.T) {
 
 func TestCheckerCatchesFailingCells(t *testing.T) {
 	bin := jupyter(t)
-	executed := execute(t, bin, "testdata/failing.ipynb", t.TempDir(), "failing")
+	executed := execute(t, bin, "testdata/failing.ipynb", t.TempDir(), "failing", "")
 	cells, err := readCells(executed)
 	if err != nil {
 		t.Fatal(err)
@@ -219,6 +244,9 @@ func TestCheckerCatchesFailingCells(t *testing.T) {
 	}
 }
 
+// update makes TestNotebooks write the executed notebooks over the committed ones instead of comparing them.
+var update = flag.Bool("update", false, "write the executed notebooks over the committed ones (refreshes their outputs)")
+
 func TestNotebooks(t *testing.T) {
 	notebooks, err := filepath.Glob("*.ipynb")
 	if err != nil || len(notebooks) == 0 {
@@ -229,6 +257,9 @@ func TestNotebooks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The notebooks run in file order in one fresh work directory, as a reader runs them: 03 finetunes what 02
+	// pretrained.
+	workDir := t.TempDir()
 	for _, nb := range notebooks {
 		name := strings.TrimSuffix(nb, ".ipynb")
 		t.Run(name, func(t *testing.T) {
@@ -237,18 +268,38 @@ func TestNotebooks(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			executed := execute(t, bin, nb, outDir, name)
+			executed := execute(t, bin, nb, outDir, name, workDir)
+			if err := maskWorkDir(executed, workDir); err != nil {
+				t.Fatal(err)
+			}
 			cells, err := readCells(executed)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if failures := failedCells(cells); len(failures) > 0 {
+			failures := failedCells(cells)
+			if len(failures) > 0 {
 				var msgs []string
 				for _, f := range failures {
 					msgs = append(msgs, f.String())
 				}
 				t.Errorf("%d failing cell(s) in %s (executed copy: %s):\n%s", len(failures), nb, executed,
 					strings.Join(msgs, "\n"))
+			}
+			checkBuildInfo(t, cells)
+			switch {
+			case *update && len(failures) == 0:
+				if err := writeRefreshed(executed, nb); err != nil {
+					t.Fatal(err)
+				}
+			case !*update:
+				committed, err := readCells(nb)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diffs := outputDifferences(committed, cells); len(diffs) > 0 {
+					t.Errorf("the committed outputs of %s are not what its code gives now (executed copy: %s):\n%s\n"+
+						"If the change is intended, refresh them: %s", nb, executed, strings.Join(diffs, "\n"), refreshCommand)
+				}
 			}
 			html := exec.Command(bin, "nbconvert", "--to", "html", "--output-dir", outDir, executed)
 			if out, err := html.CombinedOutput(); err != nil {

@@ -63,7 +63,7 @@ func LossCurves(records []runner.Record) []viz.Series { return Curves(records, i
 func AccuracyCurves(records []runner.Record) []viz.Series { return Curves(records, isAccuracy) }
 
 // TaskCharts returns one chart per loss or accuracy of the tasks (e.g. masked_lm_loss, itm_accuracy), each
-// with its train and val series, in name order; totals and rates (total_loss, lr, grad_norm) are left out.
+// with its train and val series, in name order, accuracies on an axis from 0 to 1; totals and rates (total_loss, lr, grad_norm) are left out.
 func TaskCharts(records []runner.Record) []viz.LineChart {
 	byTask := map[string][]viz.Series{}
 	for _, s := range Curves(records, func(name string) bool {
@@ -74,11 +74,11 @@ func TaskCharts(records []runner.Record) []viz.LineChart {
 	}
 	var out []viz.LineChart
 	for _, task := range slices.Sorted(maps.Keys(byTask)) {
-		y := "loss"
+		c := viz.LineChart{Title: task, YLabel: "loss", Width: 420, Height: 260, Series: byTask[task]}
 		if isAccuracy(task) {
-			y = "accuracy"
+			c.YLabel, c.YInclude = "accuracy", []float64{0, 1}
 		}
-		out = append(out, viz.LineChart{Title: task, YLabel: y, Width: 420, Height: 260, Series: byTask[task]})
+		out = append(out, c)
 	}
 	return out
 }

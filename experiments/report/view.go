@@ -185,6 +185,35 @@ func AttentionGrid(am *runner.AttentionMap) (string, error) {
 	return b.String(), nil
 }
 
+// HeadScenes returns an HTML block with the regions as boxes over the scene, weighted by the attention of each head
+// of a layer (or LastLayer) in turn, the mean of the heads first, each captioned with its head, width px wide.
+func HeadScenes(am *runner.AttentionMap, layer, width int) (string, error) {
+	if layer == LastLayer {
+		layer = len(am.Probs) - 1
+	}
+	if layer < 0 || layer >= len(am.Probs) {
+		return "", fmt.Errorf("head scenes: layer %d outside the %d layers", layer, len(am.Probs))
+	}
+	heads := len(am.Probs[layer])
+	var b strings.Builder
+	b.WriteString(`<div style="display:flex;flex-wrap:wrap;gap:8px">`)
+	for h := AllHeads; h < heads; h++ {
+		v, err := DrawAttention(am, layer, h)
+		if err != nil {
+			return "", err
+		}
+		src, err := viz.PNGDataURI(v.Scene)
+		if err != nil {
+			return "", err
+		}
+		name := html.EscapeString(HeadName(layer, h, heads))
+		fmt.Fprintf(&b, `<figure style="margin:0"><img alt="%s" src="%s" style="width:%dpx"><figcaption>%s</figcaption></figure>`,
+			name, src, width, name)
+	}
+	b.WriteString(`</div>`)
+	return b.String(), nil
+}
+
 // ExampleHTML describes an example in one HTML line: its text, and for VQA the predicted answer.
 func ExampleHTML(am *runner.AttentionMap) string {
 	s := "<p><b>Text:</b> " + html.EscapeString(am.Text)

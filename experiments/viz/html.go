@@ -96,13 +96,21 @@ func (p *Page) Add(heading, body string) {
 
 // AddImage appends a section showing img, embedded as a PNG data URI.
 func (p *Page) AddImage(heading string, img image.Image) error {
+	src, err := PNGDataURI(img)
+	if err != nil {
+		return fmt.Errorf("page %q, section %q: %w", p.Title, heading, err)
+	}
+	p.Add(heading, `<img alt="`+html.EscapeString(heading)+`" src="`+src+`">`)
+	return nil
+}
+
+// PNGDataURI encodes img as PNG in a data URI, for the src attribute of an HTML img element.
+func PNGDataURI(img image.Image) (string, error) {
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
-		return fmt.Errorf("page %q, section %q: encoding PNG: %w", p.Title, heading, err)
+		return "", fmt.Errorf("encoding PNG: %w", err)
 	}
-	p.Add(heading, `<img alt="`+html.EscapeString(heading)+`" src="data:image/png;base64,`+
-		base64.StdEncoding.EncodeToString(buf.Bytes())+`">`)
-	return nil
+	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()), nil
 }
 
 // HTML returns the whole page as an HTML document.

@@ -23,6 +23,9 @@ type LineChart struct {
 	YLabel string
 	// LogY puts the value axis on a log10 scale; points with values ≤ 0 are then left out.
 	LogY bool
+	// YInclude are values the value axis covers whatever the data, e.g. 0 and 1 for an accuracy, so that the
+	// axis does not zoom into the noise of a flat curve.
+	YInclude []float64
 	// Width and Height are the SVG size in pixels; 0 means 640 and 360.
 	Width, Height int
 	Series        []Series
@@ -66,6 +69,11 @@ func (c LineChart) SVG() (string, error) {
 	}
 	if xMin > xMax {
 		return "", fmt.Errorf("line chart %q: %w", c.Title, errNoPoints)
+	}
+	for _, y := range c.YInclude {
+		if c.plottable(xMin, y) {
+			yMin, yMax = math.Min(yMin, y), math.Max(yMax, y)
+		}
 	}
 
 	xTicks := linearTicks(xMin, xMax, 6)

@@ -143,6 +143,32 @@ func TestLineChartSVG(t *testing.T) {
 	}
 }
 
+func TestLineChartYInclude(t *testing.T) {
+	flat := LineChart{Series: []Series{{Name: "itm_accuracy", Y: []float64{0.49, 0.51, 0.5}}}}
+	svg, err := flat.SVG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := texts(byClass(parseXML(t, svg), "text", "ytick")); got[0] == "0" || got[len(got)-1] == "1" {
+		t.Errorf("y ticks without YInclude = %q: expected an axis around 0.49 … 0.51", got)
+	}
+	flat.YInclude = []float64{0, 1}
+	if svg, err = flat.SVG(); err != nil {
+		t.Fatal(err)
+	}
+	if got := texts(byClass(parseXML(t, svg), "text", "ytick")); got[0] != "0" || got[len(got)-1] != "1" {
+		t.Errorf("y ticks with YInclude 0 and 1 = %q, want 0 … 1", got)
+	}
+	// On a log axis a value ≤ 0 cannot be covered and is left out.
+	logChart := LineChart{LogY: true, YInclude: []float64{0, 1000}, Series: []Series{{Name: "loss", Y: []float64{2, 3}}}}
+	if svg, err = logChart.SVG(); err != nil {
+		t.Fatal(err)
+	}
+	if got := texts(byClass(parseXML(t, svg), "text", "ytick")); got[len(got)-1] != "1000" {
+		t.Errorf("log y ticks with YInclude 1000 = %q, want up to 1000", got)
+	}
+}
+
 func TestLineChartLogY(t *testing.T) {
 	chart := LineChart{LogY: true, Series: []Series{{Name: "ppl", Y: []float64{100, 10, 0, 1, 0.1, 0.01}}}}
 	svg, err := chart.SVG()
