@@ -151,19 +151,18 @@ const (
 	// If supported (declared in Capabilities.Operations), GoMLX uses the
 	// native implementation; otherwise it decomposes into primitives.
 
+	OpTypeFusedActivation
+	OpTypeFusedActivationVJP
 	OpTypeFusedSoftmax
 	OpTypeFusedLayerNorm
 	OpTypeFusedGelu
 	OpTypeFusedDense
+	OpTypeFusedDenseVJP
 	OpTypeFusedScaledDotProductAttention
 	OpTypeFusedScaledDotProductAttentionVJP
 	OpTypeFusedAttentionQKVProjection
 	OpTypeFusedQuantizedDense
 	OpTypeQuantizedEmbeddingLookup
-
-	// OpTypeFusedElementwise is created only by the Go backend's element-wise fusion pass (added by the
-	// UNITER-in-Go project): a chain of float32 element-wise ops evaluated in one pass over memory.
-	OpTypeFusedElementwise
 
 	// OpTypeLast should always be kept the last, it is used as a counter/marker for OpType.
 	OpTypeLast
