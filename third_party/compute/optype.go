@@ -164,6 +164,10 @@ const (
 	OpTypeFusedQuantizedDense
 	OpTypeQuantizedEmbeddingLookup
 
+	// OpTypeFusedElementwise is created only by the Go backend's element-wise fusion pass (added by the
+	// UNITER-in-Go project): a chain of float32 element-wise ops evaluated in one pass over memory.
+	OpTypeFusedElementwise
+
 	// OpTypeLast should always be kept the last, it is used as a counter/marker for OpType.
 	OpTypeLast
 )
