@@ -50,6 +50,9 @@ func Backbone(scope *model.Scope, cfg Config, in Inputs, opts Options) *Output {
 	v := ImageEmbeddings(scope, cfg, in.ImgFeat, in.ImgPos, in.MRMMask)
 	x := Concatenate([]*Node{t, v}, 1)
 	mask := Concatenate([]*Node{in.TxtMask, in.ImgMask}, 1)
+	if opts.AttentionProbs && FusedAttention(scope) {
+		panic("uniter: Options.AttentionProbs needs the decomposed attention (SetFusedAttention(scope, false))")
+	}
 	out := &Output{AttentionMask: mask}
 	if opts.HiddenStates {
 		out.HiddenStates = append(out.HiddenStates, x)
@@ -157,6 +160,9 @@ func selfAttention(scope *model.Scope, cfg Config, prefix string, x, all, bias *
 	q := heads(MulScalar(linear(scope, cfg, prefix+".query", x, cfg.HiddenSize), 1/math.Sqrt(float64(dh))))
 	k := heads(linear(scope, cfg, prefix+".key", all, cfg.HiddenSize))
 	v := heads(linear(scope, cfg, prefix+".value", all, cfg.HiddenSize))
+	if context := fusedAttentionContext(scope, cfg, toCompute(scope, q), toCompute(scope, k), toCompute(scope, v), bias); context != nil {
+		return Reshape(ConvertDType(TransposeAllAxes(context, 0, 2, 1, 3), x.DType()), b, l, cfg.HiddenSize), nil
+	}
 	scores := ConvertDType(attentionScores(toCompute(scope, q), toCompute(scope, k)), x.DType())
 	probs = softmax(Add(scores, bias))
 	dropped := toCompute(scope, dropout(scope, probs, cfg.AttentionProbsDropoutProb))

@@ -38,6 +38,7 @@ func runBench(args []string, w io.Writer) error {
 	backendSpec := fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND or go:parallelism=-1), e.g. xla:/abs/path/plugin.so")
 	dtypeName := fs.String("dtype", "float32", "float32, or bfloat16 for mixed precision (bf16 matrix products, fp32 weights and loss)")
 	fullLastLayer := fs.Bool("full-last-layer", false, "VQA: compute every row of the last layer (default: only the [CLS] row the head reads)")
+	fusedAttention := fs.Bool("fused-attention", false, "self-attention through the backend's fused attention (cuDNN flash attention on xla:cuda with bfloat16); sets the attention dropout to 0, which it does not have")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed steps to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -53,6 +54,9 @@ func runBench(args []string, w io.Writer) error {
 	if *layers >= 0 {
 		cfg.NumHiddenLayers = *layers
 	}
+	if *fusedAttention {
+		cfg.AttentionProbsDropoutProb = 0
+	}
 	var dt dtypes.DType
 	switch *dtypeName {
 	case "float32":
@@ -63,7 +67,7 @@ func runBench(args []string, w io.Writer) error {
 		return fmt.Errorf("unknown --dtype %q (float32 or bfloat16)", *dtypeName)
 	}
 	spec := bench.Spec{Config: cfg, Batch: *batch, TextLen: *textLen, Regions: *regions, Mode: *mode, Task: *task, DType: dt,
-		FullLastLayer: *fullLastLayer}
+		FullLastLayer: *fullLastLayer, FusedAttention: *fusedAttention}
 	if err := spec.Validate(); err != nil {
 		return err
 	}
@@ -72,9 +76,13 @@ func runBench(args []string, w io.Writer) error {
 		return err
 	}
 	defer be.Finalize()
-	fmt.Fprintf(w, "# backend %q (%s), model %s (%d layers), %s %s, batch %d, %d text + %d regions, %s, %.1f GFLOP/step\n",
+	attention := "decomposed attention"
+	if *fusedAttention {
+		attention = "fused attention where the backend has it, attention dropout 0"
+	}
+	fmt.Fprintf(w, "# backend %q (%s), model %s (%d layers), %s %s, batch %d, %d text + %d regions, %s, %s, %.1f GFLOP/step\n",
 		backend.Spec(*backendSpec), be.Description(), *modelName, cfg.NumHiddenLayers, *task, *mode, *batch, *textLen, *regions,
-		dt, spec.FLOPs()/1e9)
+		dt, attention, spec.FLOPs()/1e9)
 	opts := bench.Options{Warmup: *warmup, Steps: *steps}
 	if *cpuProfile != "" { // profile the timed steps only, not the compilation
 		f, err := os.Create(*cpuProfile)
@@ -98,7 +106,8 @@ func runBench(args []string, w io.Writer) error {
 	for _, s := range res.Seconds {
 		fmt.Fprintf(w, " %.3f", s)
 	}
-	fmt.Fprintf(w, "; %.2f CPU s/step; last loss %.4f; load %s\n", res.CPUSeconds, res.Loss, loadAverage())
+	fmt.Fprintf(w, "; %.2f CPU s/step; compile %.2f s; last loss %.4f; load %s\n", res.CPUSeconds, res.CompileSeconds, res.Loss,
+		loadAverage())
 	fmt.Fprintln(w, res)
 	return nil
 }
