@@ -18,7 +18,9 @@ const fusedAttentionParam = "uniter_fused_attention"
 func SetFusedAttention(scope *model.Scope, on bool) { scope.SetParam(fusedAttentionParam, on) }
 
 // FusedAttention reports whether SetFusedAttention turned the fused attention on for scope.
-func FusedAttention(scope *model.Scope) bool { return model.GetParamOr(scope, fusedAttentionParam, false) }
+func FusedAttention(scope *model.Scope) bool {
+	return model.GetParamOr(scope, fusedAttentionParam, false)
+}
 
 // fusedAttentionContext returns softmax(q kᵀ + bias) v, [B,nh,Lq,dh], for the (already scaled) queries q
 // [B,nh,Lq,dh], the keys and values k, v [B,nh,L,dh] and the additive bias [B,1,1,L] through the backend's fused
