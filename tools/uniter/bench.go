@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/gobackend/fastcpu"
 	"github.com/uniter-go/uniter/experiments/bench"
 	"github.com/uniter-go/uniter/internal/backend"
 	"github.com/uniter-go/uniter/uniter"
@@ -28,6 +29,10 @@ func runBench(args []string, w io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	modelName := fs.String("model", "base", "model configuration: base, large or tiny")
 	layers := fs.Int("layers", -1, "override the number of encoder layers (-1: the model's)")
+	hidden := fs.Int("hidden", 0, "override the hidden size (0: the model's)")
+	heads := fs.Int("heads", 0, "override the number of attention heads (0: the model's)")
+	intermediate := fs.Int("intermediate", 0, "override the feed-forward size (0: the model's)")
+	imgDim := fs.Int("img-dim", 0, "override the region feature size (0: the model's)")
 	batch := fs.Int("batch", 8, "examples per batch")
 	textLen := fs.Int("text-len", 60, "text tokens per example (padded length)")
 	regions := fs.Int("regions", 36, "image regions per example (padded count)")
@@ -40,6 +45,9 @@ func runBench(args []string, w io.Writer) error {
 	fullLastLayer := fs.Bool("full-last-layer", false, "VQA: compute every row of the last layer (default: only the [CLS] row the head reads)")
 	fusedAttention := fs.Bool("fused-attention", false, "self-attention through the backend's fused attention (cuDNN flash attention on xla:cuda with bfloat16); sets the attention dropout to 0, which it does not have")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed steps to this file")
+	compareKernel := fs.String("compare-kernel", "", "Go backend: time the step with this CPU kernel on and off, steps interleaved in one process ("+
+		strings.Join(fastcpu.Kernels(), ", ")+")")
+	dropout := fs.Float64("dropout", -1, "override the hidden and attention dropout (-1: the model's)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -53,6 +61,17 @@ func runBench(args []string, w io.Writer) error {
 	cfg := newCfg()
 	if *layers >= 0 {
 		cfg.NumHiddenLayers = *layers
+	}
+	for _, o := range []struct {
+		flag  int
+		field *int
+	}{{*hidden, &cfg.HiddenSize}, {*heads, &cfg.NumAttentionHeads}, {*intermediate, &cfg.IntermediateSize}, {*imgDim, &cfg.ImgDim}} {
+		if o.flag > 0 {
+			*o.field = o.flag
+		}
+	}
+	if *dropout >= 0 {
+		cfg.HiddenDropoutProb, cfg.AttentionProbsDropoutProb = *dropout, *dropout
 	}
 	if *fusedAttention {
 		cfg.AttentionProbsDropoutProb = 0
@@ -84,6 +103,15 @@ func runBench(args []string, w io.Writer) error {
 		backend.Spec(*backendSpec), be.Description(), *modelName, cfg.NumHiddenLayers, *task, *mode, *batch, *textLen, *regions,
 		dt, attention, spec.FLOPs()/1e9)
 	opts := bench.Options{Warmup: *warmup, Steps: *steps}
+	if *compareKernel != "" {
+		c, err := bench.CompareKernel(be, spec, opts, *compareKernel)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "# %s on:  %s\n# %s off: %s\n", c.Kernel, c.On, c.Kernel, c.Off)
+		fmt.Fprintln(w, c)
+		return nil
+	}
 	if *cpuProfile != "" { // profile the timed steps only, not the compilation
 		f, err := os.Create(*cpuProfile)
 		if err != nil {

@@ -4,8 +4,7 @@
 
 package fusion
 
+import "github.com/gomlx/compute/internal/gobackend/fastcpu"
+
 // SetEnabled turns the pass on or off for the graphs compiled next and returns the previous setting.
-func SetEnabled(on bool) (previous bool) {
-	previous, enabled = enabled, on
-	return previous
-}
+func SetEnabled(on bool) (previous bool) { return fastcpu.SetEnabled(fastcpu.Fusion, on) }

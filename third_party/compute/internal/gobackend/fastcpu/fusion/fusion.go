@@ -17,22 +17,17 @@ import (
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/internal/gobackend"
+	"github.com/gomlx/compute/internal/gobackend/fastcpu"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/compute/support/envutil"
 )
 
-// Env turns the pass off when set to false; MinSizeEnv overrides minSize (tests use 1 to fuse tiny graphs).
-const (
-	Env        = "GOMLX_FUSE_ELEMENTWISE"
-	MinSizeEnv = "GOMLX_FUSE_MIN_SIZE"
-)
+// MinSizeEnv overrides minSize (tests use 1 to fuse tiny graphs). The pass runs when the kernel is switched on
+// (package fastcpu, GOMLX_FUSE_ELEMENTWISE), read at every compilation.
+const MinSizeEnv = "GOMLX_FUSE_MIN_SIZE"
 
-var (
-	// enabled is read by the pass at every compilation (tests compile the same graph with and without it).
-	enabled = envutil.MustReadBool(Env, true)
-	// minSize is the smallest tensor (in elements) whose ops are fused: below it the per-node overhead dominates.
-	minSize = envutil.MustReadInt(MinSizeEnv, 4096)
-)
+// minSize is the smallest tensor (in elements) whose ops are fused: below it the per-node overhead dominates.
+var minSize = envutil.MustReadInt(MinSizeEnv, 4096)
 
 func init() {
 	gobackend.RegisterTransformation(50, &ElementwiseFusion{})
@@ -166,7 +161,7 @@ func scalarSource(node *gobackend.Node) *gobackend.Node {
 // comes back through other nodes (which would make the fused node depend on itself); its outputs are the members
 // used outside it or returned by the function. The members are left without users and skipped by the executor.
 func (p *ElementwiseFusion) Apply(b *gobackend.Builder) (bool, error) {
-	if !enabled {
+	if !fastcpu.Enabled(fastcpu.Fusion) {
 		return false, nil
 	}
 	// Nodes captured by closures are left alone.

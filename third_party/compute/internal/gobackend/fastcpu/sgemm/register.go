@@ -13,15 +13,13 @@ import (
 	"github.com/gomlx/compute/internal/gobackend/dot"
 	"github.com/gomlx/compute/internal/gobackend/dot/matmul"
 	_ "github.com/gomlx/compute/internal/gobackend/dot/matmul/avx512" // registers upstream's kernel first: it takes what sgemm leaves
+	"github.com/gomlx/compute/internal/gobackend/fastcpu"
 	"github.com/gomlx/compute/support/envutil"
 )
 
-// Env turns the kernel off when set to false (upstream's AVX-512 kernel takes every product); MinSizeEnv sets the
-// smallest product (batch·M·N·K) it takes (tests use 1 to route every product to it).
-const (
-	Env        = "GOMLX_DOT_SGEMM"
-	MinSizeEnv = "GOMLX_DOT_SGEMM_MIN_SIZE"
-)
+// MinSizeEnv sets the smallest product (batch·M·N·K) the kernel takes (tests use 1 to route every product to it).
+// With the kernel switched off (package fastcpu, GOMLX_DOT_SGEMM=false) upstream's AVX-512 kernel takes every product.
+const MinSizeEnv = "GOMLX_DOT_SGEMM_MIN_SIZE"
 
 // minSize is the smallest product the kernel takes by default; smaller ones do not pay for its packing.
 var minSize = envutil.MustReadInt(MinSizeEnv, 4<<20)
@@ -30,8 +28,7 @@ var minSize = envutil.MustReadInt(MinSizeEnv, 4<<20)
 var upstream [2]dot.DotGeneralExecFn[float32, float32]
 
 func init() {
-	if !envutil.MustReadBool(matmul.EnabledEnv, true) || !envutil.MustReadBool(Env, true) ||
-		!gobackend.IsAVX512Allowed || !archsimd.X86.AVX512() {
+	if !envutil.MustReadBool(matmul.EnabledEnv, true) || !gobackend.IsAVX512Allowed || !archsimd.X86.AVX512() {
 		return
 	}
 	for _, layout := range []dot.Layout{dot.LayoutNonTransposed, dot.LayoutTransposed} {
@@ -45,14 +42,14 @@ func init() {
 	dot.RegisterImplementation("sgemm:avx512", dot.LayoutTransposed, dtypes.Float32, dtypes.Float32, execFloat32, matmul.PriorityAVX512+1, false)
 }
 
-// execFloat32 is the DotGeneralExecFn of the kernel. Small products, those with fewer than 4 rows (pooler, heads)
+// execFloat32 is the DotGeneralExecFn of the kernel. With the kernel switched off every product, otherwise small products, those with fewer than 4 rows (pooler, heads)
 // and those with an operand upstream keeps pre-packed (a constant) go to upstream's kernel; a minimum size of 1 (the
 // tests' setting) routes every product here.
 func execFloat32(backend *gobackend.Backend, layout dot.Layout, lhs, rhs []float32,
 	batchSize, lhsCrossSize, rhsCrossSize, contractingSize int, output []float32, nodeData *dot.NodeData) {
 	small := batchSize*lhsCrossSize*rhsCrossSize*contractingSize < minSize || (lhsCrossSize < 4 && minSize > 1)
 	prepacked := nodeData != nil && (nodeData.PackedLHSCache != nil || nodeData.PackedRHSCache != nil) && minSize > 1
-	if small || prepacked {
+	if small || prepacked || !fastcpu.Enabled(fastcpu.SGEMM) {
 		upstream[layout](backend, layout, lhs, rhs, batchSize, lhsCrossSize, rhsCrossSize, contractingSize, output, nodeData)
 		return
 	}

@@ -6,8 +6,8 @@
 //
 // Added by the UNITER-in-Go project (third_party/README.md). Upstream's executor has fast paths for the identity, 2-D,
 // [0,2,1,3] and trailing-axis-kept permutations and an index iterator for the others (e.g. attention's [0,1,3,2] of
-// the keys and the [2,0,1] of weight gradients), which this one replaces. Setting GOMLX_FASTCPU_TRANSPOSE=false leaves
-// every transpose to upstream's executor.
+// the keys and the [2,0,1] of weight gradients), which this one replaces. With the kernel switched off (package
+// fastcpu, GOMLX_FASTCPU_TRANSPOSE=false) it calls upstream's.
 package transpose
 
 import (
@@ -18,17 +18,13 @@ import (
 	"github.com/gomlx/compute/dtypes/bfloat16"
 	"github.com/gomlx/compute/dtypes/float16"
 	"github.com/gomlx/compute/internal/gobackend"
+	"github.com/gomlx/compute/internal/gobackend/fastcpu"
+	"github.com/gomlx/compute/internal/gobackend/ops"
 	"github.com/gomlx/compute/internal/gobackend/workerspool"
-	"github.com/gomlx/compute/support/envutil"
 )
 
-// Env turns the executor off when set to false.
-const Env = "GOMLX_FASTCPU_TRANSPOSE"
-
 func init() {
-	if envutil.MustReadBool(Env, true) {
-		gobackend.SetNodeExecutor(compute.OpTypeTranspose, gobackend.PriorityArch+1, execTranspose)
-	}
+	gobackend.SetNodeExecutor(compute.OpTypeTranspose, gobackend.PriorityArch+1, execTranspose)
 }
 
 // execTranspose implements Transpose for every dtype the Go backend stores; other dtypes fall back to upstream.
@@ -38,6 +34,10 @@ func execTranspose(backend *gobackend.Backend, node *gobackend.Node, inputs []*g
 		return nil, err
 	}
 	if backend.NoOps {
+		return output, nil
+	}
+	if !fastcpu.Enabled(fastcpu.Transpose) {
+		ops.ExecuteTranspose(backend, inputs[0], output, node.Data.([]int))
 		return output, nil
 	}
 	if !transposeFast(backend, inputs[0], output, node.Data.([]int)) {
