@@ -34,7 +34,7 @@ func CompareKernel(backend compute.Backend, spec Spec, opts Options, kernel stri
 		return Comparison{}, fmt.Errorf("bench: %w", err)
 	}
 	defer fastcpu.SetEnabled(kernel, previous) //nolint:errcheck // the name was accepted above
-	var runners [2]*Runner // on, off
+	var runners [2]*Runner                     // on, off
 	var results [2]Result
 	var cpu [2][]float64
 	for side, on := range []bool{true, false} {
@@ -51,7 +51,7 @@ func CompareKernel(backend compute.Backend, spec Spec, opts Options, kernel stri
 	}
 	for i := range opts.Warmup + opts.Steps {
 		for j := range 2 {
-			side := (i + j) % 2 // alternate which side goes first
+			side := (i + j) % 2                   // alternate which side goes first
 			fastcpu.SetEnabled(kernel, side == 0) //nolint:errcheck
 			start, cpuStart := time.Now(), cpuSeconds()
 			if results[side].Loss, err = runners[side].Step(); err != nil {
