@@ -21,24 +21,35 @@ func (c Comparison) String() string {
 		c.Off.CPUSeconds/c.On.CPUSeconds)
 }
 
-// CompareKernel times the step of spec with one of the project's CPU kernels of the Go backend (fastcpu.Kernels)
-// switched on and off, in one process: two copies of the step, compiled with the kernel on and off, take turns step by
+// CompareKernel times the step of spec with one of the project's CPU kernels of the Go backend (fastcpu.Kernels),
+// or "all" of them, switched on and off, in one process: two copies of the step, compiled with the kernel on and off, take turns step by
 // step (in alternating order), so both sides see the same load of the machine. CPU times are the medians of the
 // per-step process CPU times. The kernel switches are left as they were.
 func CompareKernel(backend compute.Backend, spec Spec, opts Options, kernel string) (Comparison, error) {
 	if opts.Steps <= 0 || opts.Warmup < 0 {
 		return Comparison{}, fmt.Errorf("bench: need steps > 0 and warmup >= 0, got %d and %d", opts.Steps, opts.Warmup)
 	}
-	previous, err := fastcpu.SetEnabled(kernel, true)
-	if err != nil {
-		return Comparison{}, fmt.Errorf("bench: %w", err)
+	names := []string{kernel}
+	if kernel == "all" {
+		names = fastcpu.Kernels()
 	}
-	defer fastcpu.SetEnabled(kernel, previous) //nolint:errcheck // the name was accepted above
+	for _, name := range names {
+		previous, err := fastcpu.Enabled(name)
+		if err != nil {
+			return Comparison{}, fmt.Errorf("bench: %w", err)
+		}
+		defer fastcpu.SetEnabled(name, previous) //nolint:errcheck // the name was accepted above
+	}
+	set := func(on bool) {
+		for _, name := range names {
+			fastcpu.SetEnabled(name, on) //nolint:errcheck
+		}
+	}
 	var runners [2]*Runner                     // on, off
 	var results [2]Result
 	var cpu [2][]float64
 	for side, on := range []bool{true, false} {
-		fastcpu.SetEnabled(kernel, on) //nolint:errcheck
+		set(on)
 		r, err := New(backend, spec, 1)
 		if err != nil {
 			return Comparison{}, err
@@ -52,8 +63,9 @@ func CompareKernel(backend compute.Backend, spec Spec, opts Options, kernel stri
 	for i := range opts.Warmup + opts.Steps {
 		for j := range 2 {
 			side := (i + j) % 2                   // alternate which side goes first
-			fastcpu.SetEnabled(kernel, side == 0) //nolint:errcheck
+			set(side == 0)
 			start, cpuStart := time.Now(), cpuSeconds()
+			var err error
 			if results[side].Loss, err = runners[side].Step(); err != nil {
 				return Comparison{}, err
 			}

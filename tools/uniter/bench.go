@@ -46,7 +46,7 @@ func runBench(args []string, w io.Writer) error {
 	fusedAttention := fs.Bool("fused-attention", false, "self-attention through the backend's fused attention (cuDNN flash attention on xla:cuda with bfloat16); sets the attention dropout to 0, which it does not have")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed steps to this file")
 	compareKernel := fs.String("compare-kernel", "", "Go backend: time the step with this CPU kernel on and off, steps interleaved in one process ("+
-		strings.Join(fastcpu.Kernels(), ", ")+")")
+		strings.Join(fastcpu.Kernels(), ", ")+", or all)")
 	dropout := fs.Float64("dropout", -1, "override the hidden and attention dropout (-1: the model's)")
 	if err := fs.Parse(args); err != nil {
 		return err
