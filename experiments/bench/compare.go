@@ -45,7 +45,7 @@ func CompareKernel(backend compute.Backend, spec Spec, opts Options, kernel stri
 			fastcpu.SetEnabled(name, on) //nolint:errcheck
 		}
 	}
-	var runners [2]*Runner                     // on, off
+	var runners [2]*Runner // on, off
 	var results [2]Result
 	var cpu [2][]float64
 	for side, on := range []bool{true, false} {
@@ -62,7 +62,7 @@ func CompareKernel(backend compute.Backend, spec Spec, opts Options, kernel stri
 	}
 	for i := range opts.Warmup + opts.Steps {
 		for j := range 2 {
-			side := (i + j) % 2                   // alternate which side goes first
+			side := (i + j) % 2 // alternate which side goes first
 			set(side == 0)
 			start, cpuStart := time.Now(), cpuSeconds()
 			var err error
