@@ -33,7 +33,8 @@ type Problem struct {
 }
 
 // Tasks splits p into about parts rectangles of similar cost for parallel workers: whole batch items when there are
-// enough of them, otherwise row blocks (multiples of MR) or, for few rows, column blocks (multiples of NR).
+// enough of them, otherwise row blocks (multiples of MR) or column blocks (multiples of NR), whichever repacks the
+// smaller operand: each row block packs all of RHS (K·N), each column block all of LHS (M·K).
 func (p *Problem) Tasks(parts int) []Task {
 	if parts < 1 {
 		parts = 1
@@ -44,7 +45,7 @@ func (p *Problem) Tasks(parts int) []Task {
 		for b := range p.Batch {
 			tasks = append(tasks, Task{b, 0, p.M, 0, p.N})
 		}
-	case p.M >= p.N || p.M >= MR*parts*2:
+	case p.M >= p.N || p.N < NR*parts:
 		perBatch := (parts + p.Batch - 1) / p.Batch
 		step := roundUp((p.M+perBatch-1)/perBatch, MR)
 		for b := range p.Batch {

@@ -134,6 +134,10 @@ func BenchmarkDotGeneral(b *testing.B) {
 		{1, 768, 768, 3072, dot.LayoutTransposed}, {1, 768, 768, 768, dot.LayoutNonTransposed},
 		{1, 768, 3072, 768, dot.LayoutNonTransposed}, {96, 96, 96, 64, dot.LayoutTransposed},
 		{96, 96, 64, 96, dot.LayoutNonTransposed},
+		// The embedded default's model (batch 512 × 28 positions, hidden 128, feed-forward 256): a forward product,
+		// an input gradient and a weight gradient.
+		{1, 14336, 256, 128, dot.LayoutTransposed}, {1, 14336, 128, 256, dot.LayoutNonTransposed},
+		{1, 128, 256, 14336, dot.LayoutNonTransposed},
 	} {
 		rng := rand.New(rand.NewPCG(1, 2))
 		lhs, rhs := random(rng, c.batch*c.m*c.k), random(rng, c.batch*c.k*c.n)

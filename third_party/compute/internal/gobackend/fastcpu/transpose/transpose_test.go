@@ -143,6 +143,11 @@ var transposeWorkloadCases = []struct {
 	{[]int{8, 96, 768}, []int{2, 0, 1}},
 	{[]int{8, 96, 3072}, []int{2, 0, 1}},
 	{[]int{8, 12, 96, 96}, []int{0, 1, 3, 2}},
+	// The embedded default's model (batch 512, 28 positions, 4 heads of 32).
+	{[]int{512, 28, 4, 32}, []int{0, 2, 1, 3}},
+	{[]int{512, 4, 28, 32}, []int{0, 2, 1, 3}},
+	{[]int{512, 4, 28, 28}, []int{0, 1, 3, 2}},
+	{[]int{512, 28, 128}, []int{2, 0, 1}},
 	{[]int{8, 3129}, []int{1, 0}},
 	{[]int{8, 12, 1, 64}, []int{0, 2, 1, 3}},
 	{[]int{8, 12, 1, 96}, []int{0, 1, 3, 2}},
@@ -168,7 +173,7 @@ func TestTransposeFastWorkload(t *testing.T) {
 // BenchmarkTranspose compares upstream's executor ("upstream", with a workers pool) against this one, sequential
 // ("fast") and with a workers pool ("fast-parallel").
 func BenchmarkTranspose(b *testing.B) {
-	for _, tc := range transposeWorkloadCases[:7] {
+	for _, tc := range transposeWorkloadCases[:11] {
 		operand, output, _ := transposeTestBuffers(dtypes.Float32, tc.dims, tc.perm, func(i int) float32 { return float32(i) })
 		name := fmt.Sprintf("%v_perm%v", tc.dims, tc.perm)
 		bytes := int64(operand.RawShape.Size() * 4)
