@@ -3,12 +3,12 @@
 // Package fastcpu switches the Go backend's CPU kernels added by the UNITER-in-Go project (third_party/README.md)
 // on and off at run time, so that a benchmark can interleave steps with and without one of them in one process:
 //
-//   - "transpose": a Transpose executor for every permutation (off: upstream's executor), read at every Transpose;
-//   - "fusion": the pass fusing float32 element-wise chains into one node, read when a graph is compiled;
-//   - "sgemm": the 12×32 AVX-512 float32 GEMM (off: upstream's kernel), read at every float32 DotGeneral.
+//   - "transpose": a Transpose executor for the permutations that move the last axis (off: upstream's executor),
+//     read at every Transpose;
+//   - "fusion": the pass fusing float32 element-wise chains into one node, read when a graph is compiled.
 //
 // At start-up each kernel is on unless its environment variable is false: GOMLX_FASTCPU_TRANSPOSE,
-// GOMLX_FUSE_ELEMENTWISE, GOMLX_DOT_SGEMM.
+// GOMLX_FUSE_ELEMENTWISE.
 package fastcpu
 
 import (

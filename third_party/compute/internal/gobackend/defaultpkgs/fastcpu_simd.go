@@ -8,5 +8,4 @@ package defaultpkgs
 
 import (
 	_ "github.com/gomlx/compute/internal/gobackend/fastcpu/fusion"
-	_ "github.com/gomlx/compute/internal/gobackend/fastcpu/sgemm"
 )

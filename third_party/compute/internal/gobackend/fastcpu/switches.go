@@ -1,10 +1,9 @@
 // Copyright 2023-2026 The GoMLX Authors. SPDX-License-Identifier: Apache-2.0
 
 // Package fastcpu holds the run-time switches of the Go backend's CPU kernels added by the UNITER-in-Go project
-// (third_party/README.md), which live in its subpackages: transpose (a Transpose executor for every permutation),
-// fusion (a graph pass fusing float32 element-wise chains) and sgemm (a 12×32 AVX-512 float32 GEMM). Each kernel is
-// on unless its environment variable says false; github.com/gomlx/compute/gobackend/fastcpu switches them at run
-// time.
+// (third_party/README.md), which live in its subpackages: transpose (a Transpose executor for the permutations that
+// move the last axis) and fusion (a graph pass fusing float32 element-wise chains). Each kernel is on unless its
+// environment variable says false; github.com/gomlx/compute/gobackend/fastcpu switches them at run time.
 package fastcpu
 
 import (
@@ -20,15 +19,14 @@ type Kernel int
 const (
 	Transpose Kernel = iota // read at every Transpose
 	Fusion                  // read when a graph is compiled
-	SGEMM                   // read at every float32 DotGeneral
 	numKernels
 )
 
 // Names are the kernels' names, by Kernel.
-var Names = [numKernels]string{"transpose", "fusion", "sgemm"}
+var Names = [numKernels]string{"transpose", "fusion"}
 
 // Envs are the environment variables that turn the kernels off at start-up (value false), by Kernel.
-var Envs = [numKernels]string{"GOMLX_FASTCPU_TRANSPOSE", "GOMLX_FUSE_ELEMENTWISE", "GOMLX_DOT_SGEMM"}
+var Envs = [numKernels]string{"GOMLX_FASTCPU_TRANSPOSE", "GOMLX_FUSE_ELEMENTWISE"}
 
 var enabled [numKernels]atomic.Bool
 
