@@ -11,14 +11,27 @@ export PATH="${GOBIN:-$(go env GOPATH)/bin}:$PATH" # goimports and gopls, which 
 # SIMD matmul in the pure-Go backend; the default worker pool can deadlock, hence parallelism=-1 (gomlx-notes §6).
 export GOEXPERIMENT=simd GOMLX_BACKEND=go:parallelism=-1
 
+echo "== third_party/compute = upstream + patch"
+bash scripts/vendor-compute.sh check
 echo "== gofmt"
-unformatted=$(gofmt -l .)
+# Upstream's files in third_party/compute keep upstream's formatting; the files of our patch are checked.
+unformatted=$({
+  git ls-files --cached --others --exclude-standard '*.go' | grep -v '^third_party/compute/'
+  bash scripts/vendor-compute.sh files | grep '\.go$'
+} | xargs gofmt -l)
 if [ -n "$unformatted" ]; then
   echo "gofmt needed on:"
   echo "$unformatted"
   exit 1
 fi
-echo "== go vet"
+echo "== go vet (pure-Go build, and the XLA build: cgo, no device needed to compile)"
 go vet -tags noxla ./...
+go build ./... && go vet ./...
 echo "== go test"
 NOTEBOOK_TESTS=1 go test -tags noxla -timeout 30m ./...
+echo "== the XLA build's device-free paths (plugin loading by absolute path, its errors)"
+go test ./internal/backend/
+echo "== the patched compute backend: our kernels' tests, then upstream's backend suite through them (every"
+echo "   element-wise chain fused, whatever its size)"
+(cd third_party/compute && go vet ./internal/gobackend/fastcpu/... ./gobackend/fastcpu/ &&
+  go test ./internal/gobackend/fastcpu/... ./gobackend/fastcpu/ && GOMLX_FUSE_MIN_SIZE=1 go test ./gobackend/)

@@ -59,6 +59,9 @@ func Backbone(scope *model.Scope, cfg Config, in Inputs, opts Options) *Output {
 	v := ImageEmbeddings(scope, cfg, in)
 	x := Concatenate([]*Node{t, v}, 1)
 	mask := Concatenate([]*Node{in.TxtMask, in.ImgMask}, 1)
+	if opts.AttentionProbs && FusedAttention(scope) {
+		panic("uniter: Options.AttentionProbs needs the decomposed attention (SetFusedAttention(scope, false))")
+	}
 	out := &Output{AttentionMask: mask}
 	if opts.HiddenStates {
 		out.HiddenStates = append(out.HiddenStates, x)
@@ -182,6 +185,9 @@ func multiHeadAttention(scope *model.Scope, cfg Config, q, k, v, bias *Node) (co
 	// Scaling q rather than the scores is cheaper, and exact when √dh is a power of 2 (dh = 64 in base and large).
 	qh := heads(MulScalar(q, 1/math.Sqrt(float64(dh))))
 	kh, vh := heads(k), heads(v)
+	if context := fusedAttentionContext(scope, cfg, toCompute(scope, qh), toCompute(scope, kh), toCompute(scope, vh), bias); context != nil {
+		return Reshape(ConvertDType(TransposeAllAxes(context, 0, 2, 1, 3), q.DType()), b, l, cfg.HiddenSize), nil
+	}
 	scores := ConvertDType(attentionScores(toCompute(scope, qh), toCompute(scope, kh)), q.DType())
 	probs = softmax(Add(scores, bias))
 	dropped := toCompute(scope, dropout(scope, probs, cfg.AttentionProbsDropoutProb))

@@ -68,6 +68,9 @@ type Spec struct {
 	// FullLastLayer makes the VQA step compute every row of the last layer, as ORIG's PyTorch code does. By default
 	// it computes the [CLS] row alone, the only one the VQA head reads (uniter.Options.PooledOnly).
 	FullLastLayer bool
+	// FusedAttention runs the self-attention through the backend's fused attention where it can
+	// (uniter.SetFusedAttention): cuDNN flash attention on xla:cuda with BFloat16.
+	FusedAttention bool
 }
 
 // pooledOnly reports whether the step computes the last layer for the [CLS] row alone.
@@ -138,7 +141,9 @@ type Result struct {
 	Median  float64   // median of Seconds.
 	// CPUSeconds is the process's CPU time (user + system) per timed step, the mean; with other processes on the
 	// machine it varies less than the wall time.
-	CPUSeconds     float64
+	CPUSeconds float64
+	// CompileSeconds is the time to build and compile the step's graph, before any step runs.
+	CompileSeconds float64
 	ExamplesPerSec float64
 	GFLOPs         float64 // Spec.FLOPs / Median / 1e9.
 	PeakRSSMB      float64 // the process's peak resident memory (VmHWM), 0 where unknown.
@@ -147,8 +152,8 @@ type Result struct {
 
 // String is the summary line scripts parse (it is always printed last by `uniter bench`).
 func (r Result) String() string {
-	return fmt.Sprintf("step_seconds=%.4f examples_per_s=%.2f gflops=%.1f peak_rss_mb=%.0f",
-		r.Median, r.ExamplesPerSec, r.GFLOPs, r.PeakRSSMB)
+	return fmt.Sprintf("step_seconds=%.4f examples_per_s=%.2f gflops=%.1f peak_rss_mb=%.0f compile_seconds=%.2f",
+		r.Median, r.ExamplesPerSec, r.GFLOPs, r.PeakRSSMB, r.CompileSeconds)
 }
 
 // Runner holds a compiled benchmark step and its model.
@@ -167,6 +172,7 @@ func New(backend compute.Backend, spec Spec, seed uint64) (*Runner, error) {
 	store := model.NewStore()
 	store.SetParam(model.ParamInitialSeed, int64(seed))
 	uniter.SetComputeDType(store.RootScope(), spec.DType)
+	uniter.SetFusedAttention(store.RootScope(), spec.FusedAttention)
 	r := &Runner{spec: spec, store: store, batch: newBatch(spec, seed)}
 	exec, err := named.NewExec(backend, store, r.graph)
 	if err != nil {
@@ -197,12 +203,21 @@ func (r *Runner) Step() (float64, error) {
 	return float64(loss), nil
 }
 
+// Compile builds and compiles the step's graph for the runner's batch and returns the time it took.
+func (r *Runner) Compile() (float64, error) {
+	start := time.Now()
+	if err := r.exec.Compile(r.batch); err != nil {
+		return 0, fmt.Errorf("bench: compiling the %s %s step: %w", r.spec.Task, r.spec.Mode, err)
+	}
+	return time.Since(start).Seconds(), nil
+}
+
 // Finalize releases the compiled step.
 func (r *Runner) Finalize() { r.exec.Finalize() }
 
 // Options control Run.
 type Options struct {
-	Warmup int // untimed steps first; the first one compiles the graph.
+	Warmup int // untimed steps first (the graph is compiled before them: Result.CompileSeconds).
 	Steps  int // timed steps.
 	// BeforeTimed, when set, is called once between the warm-up and the timed steps (e.g. to start a profile).
 	BeforeTimed func()
@@ -219,6 +234,9 @@ func Run(backend compute.Backend, spec Spec, opts Options) (Result, error) {
 	}
 	defer r.Finalize()
 	var res Result
+	if res.CompileSeconds, err = r.Compile(); err != nil {
+		return Result{}, err
+	}
 	var cpuStart float64
 	for i := range opts.Warmup + opts.Steps {
 		if i == opts.Warmup {

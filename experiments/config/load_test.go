@@ -477,7 +477,7 @@ func TestSyntheticConfigs(t *testing.T) {
 	check(t, vqa, "model_config.uniter.losses.synthetic_vqa", "logit_bce")
 	check(t, vqa, "dataset_config.synthetic_vqa.feature_dim", 64)
 	check(t, vqa, "dataset_config.synthetic_vqa.low_data_fraction", 1.0)
-	check(t, vqa, "dataset_config.synthetic_vqa.max_seq_length", 20)
+	check(t, vqa, "dataset_config.synthetic_vqa.max_seq_length", 18)
 	check(t, vqa, "dataset_config.synthetic_vqa.max_regions", 8)
 	check(t, vqa, "scheduler.params.num_training_steps", 800) // interpolated from training.max_updates
 	check(t, vqa, "scheduler.params.num_warmup_steps", 40)

@@ -7,11 +7,11 @@ import (
 	"strings"
 )
 
-const _OpTypeName = "InvalidParameterConstantIdentityReduceWindowRNGBitGeneratorBatchNormForInferenceBatchNormForTrainingBatchNormGradientBitCountAbsAddArgMinMaxAtan2BitcastBitwiseAndBitwiseNotBitwiseOrBitwiseXorBroadcastInDimDynamicBroadcastInDimCallClampCeilClzComplexConcatenateConjConvGeneralConvertDTypeCosCumSumDivDotDotGeneralDynamicSliceDynamicUpdateSliceDynamicDimensionSizeDynamicShapeEqualEqualTotalOrderErfExpExpm1FFTFloorGatherGreaterOrEqualGreaterOrEqualTotalOrderGreaterThanGreaterThanTotalOrderImagIotaDynamicIotaIsFiniteIsNaNLessOrEqualLessOrEqualTotalOrderLessThanLessThanTotalOrderLogLog1pLogicalAndLogicalNotLogicalOrLogicalXorLogisticMaxMinMulNegNotEqualNotEqualTotalOrderPadDynamicPadPowRealReduceBitwiseAndReduceBitwiseOrReduceBitwiseXorReduceLogicalAndReduceLogicalOrReduceLogicalXorReduceMaxReduceMinReduceProductReduceSumRemReshapeDynamicReshapeReverseRoundRsqrtScatterMaxScatterMinScatterSumSelectAndScatterMaxSelectAndScatterMinSelectAndScatterSumShiftLeftShiftRightArithmeticShiftRightLogicalSignSinSliceSqrtSubTanhTransposeWhereOptimizationBarrierSchedulingBarrierSortWhileIfCapturedValueAllReduceCollectiveBroadcastAllGatherBlockForDotGeneralFusedSoftmaxFusedLayerNormFusedGeluFusedDenseFusedScaledDotProductAttentionFusedScaledDotProductAttentionVJPFusedAttentionQKVProjectionFusedQuantizedDenseQuantizedEmbeddingLookupFusedElementwiseLast"
+const _OpTypeName = "InvalidParameterConstantIdentityReduceWindowRNGBitGeneratorBatchNormForInferenceBatchNormForTrainingBatchNormGradientBitCountAbsAddArgMinMaxAtan2BitcastBitwiseAndBitwiseNotBitwiseOrBitwiseXorBroadcastInDimDynamicBroadcastInDimCallClampCeilClzComplexConcatenateConjConvGeneralConvertDTypeCosCumSumDivDotDotGeneralDynamicSliceDynamicUpdateSliceDynamicDimensionSizeDynamicShapeEqualEqualTotalOrderErfExpExpm1FFTFloorGatherGreaterOrEqualGreaterOrEqualTotalOrderGreaterThanGreaterThanTotalOrderImagIotaDynamicIotaIsFiniteIsNaNLessOrEqualLessOrEqualTotalOrderLessThanLessThanTotalOrderLogLog1pLogicalAndLogicalNotLogicalOrLogicalXorLogisticMaxMinMulNegNotEqualNotEqualTotalOrderPadDynamicPadPowRealReduceBitwiseAndReduceBitwiseOrReduceBitwiseXorReduceLogicalAndReduceLogicalOrReduceLogicalXorReduceMaxReduceMinReduceProductReduceSumRemReshapeDynamicReshapeReverseRoundRsqrtScatterMaxScatterMinScatterSumSelectAndScatterMaxSelectAndScatterMinSelectAndScatterSumShiftLeftShiftRightArithmeticShiftRightLogicalSignSinSliceSqrtSubTanhTransposeWhereOptimizationBarrierSchedulingBarrierSortWhileIfCapturedValueAllReduceCollectiveBroadcastAllGatherBlockForDotGeneralFusedActivationFusedActivationVJPFusedSoftmaxFusedLayerNormFusedGeluFusedDenseFusedDenseVJPFusedScaledDotProductAttentionFusedScaledDotProductAttentionVJPFusedAttentionQKVProjectionFusedQuantizedDenseQuantizedEmbeddingLookupFusedElementwiseLast"
 
-var _OpTypeIndex = [...]uint16{0, 7, 16, 24, 32, 44, 59, 80, 100, 117, 125, 128, 131, 140, 145, 152, 162, 172, 181, 191, 205, 226, 230, 235, 239, 242, 249, 260, 264, 275, 287, 290, 296, 299, 302, 312, 324, 342, 362, 374, 379, 394, 397, 400, 405, 408, 413, 419, 433, 457, 468, 489, 493, 497, 508, 516, 521, 532, 553, 561, 579, 582, 587, 597, 607, 616, 626, 634, 637, 640, 643, 646, 654, 672, 675, 685, 688, 692, 708, 723, 739, 755, 770, 786, 795, 804, 817, 826, 829, 836, 850, 857, 862, 867, 877, 887, 897, 916, 935, 954, 963, 983, 1000, 1004, 1007, 1012, 1016, 1019, 1023, 1032, 1037, 1056, 1073, 1077, 1082, 1084, 1097, 1106, 1125, 1134, 1152, 1164, 1178, 1187, 1197, 1227, 1260, 1287, 1306, 1330, 1346, 1350}
+var _OpTypeIndex = [...]uint16{0, 7, 16, 24, 32, 44, 59, 80, 100, 117, 125, 128, 131, 140, 145, 152, 162, 172, 181, 191, 205, 226, 230, 235, 239, 242, 249, 260, 264, 275, 287, 290, 296, 299, 302, 312, 324, 342, 362, 374, 379, 394, 397, 400, 405, 408, 413, 419, 433, 457, 468, 489, 493, 497, 508, 516, 521, 532, 553, 561, 579, 582, 587, 597, 607, 616, 626, 634, 637, 640, 643, 646, 654, 672, 675, 685, 688, 692, 708, 723, 739, 755, 770, 786, 795, 804, 817, 826, 829, 836, 850, 857, 862, 867, 877, 887, 897, 916, 935, 954, 963, 983, 1000, 1004, 1007, 1012, 1016, 1019, 1023, 1032, 1037, 1056, 1073, 1077, 1082, 1084, 1097, 1106, 1125, 1134, 1152, 1167, 1185, 1197, 1211, 1220, 1230, 1243, 1273, 1306, 1333, 1352, 1376, 1392, 1396}
 
-const _OpTypeLowerName = "invalidparameterconstantidentityreducewindowrngbitgeneratorbatchnormforinferencebatchnormfortrainingbatchnormgradientbitcountabsaddargminmaxatan2bitcastbitwiseandbitwisenotbitwiseorbitwisexorbroadcastindimdynamicbroadcastindimcallclampceilclzcomplexconcatenateconjconvgeneralconvertdtypecoscumsumdivdotdotgeneraldynamicslicedynamicupdateslicedynamicdimensionsizedynamicshapeequalequaltotalordererfexpexpm1fftfloorgathergreaterorequalgreaterorequaltotalordergreaterthangreaterthantotalorderimagiotadynamiciotaisfiniteisnanlessorequallessorequaltotalorderlessthanlessthantotalorderloglog1plogicalandlogicalnotlogicalorlogicalxorlogisticmaxminmulnegnotequalnotequaltotalorderpaddynamicpadpowrealreducebitwiseandreducebitwiseorreducebitwisexorreducelogicalandreducelogicalorreducelogicalxorreducemaxreduceminreduceproductreducesumremreshapedynamicreshapereverseroundrsqrtscattermaxscatterminscattersumselectandscattermaxselectandscatterminselectandscattersumshiftleftshiftrightarithmeticshiftrightlogicalsignsinslicesqrtsubtanhtransposewhereoptimizationbarrierschedulingbarriersortwhileifcapturedvalueallreducecollectivebroadcastallgatherblockfordotgeneralfusedsoftmaxfusedlayernormfusedgelufuseddensefusedscaleddotproductattentionfusedscaleddotproductattentionvjpfusedattentionqkvprojectionfusedquantizeddensequantizedembeddinglookupfusedelementwiselast"
+const _OpTypeLowerName = "invalidparameterconstantidentityreducewindowrngbitgeneratorbatchnormforinferencebatchnormfortrainingbatchnormgradientbitcountabsaddargminmaxatan2bitcastbitwiseandbitwisenotbitwiseorbitwisexorbroadcastindimdynamicbroadcastindimcallclampceilclzcomplexconcatenateconjconvgeneralconvertdtypecoscumsumdivdotdotgeneraldynamicslicedynamicupdateslicedynamicdimensionsizedynamicshapeequalequaltotalordererfexpexpm1fftfloorgathergreaterorequalgreaterorequaltotalordergreaterthangreaterthantotalorderimagiotadynamiciotaisfiniteisnanlessorequallessorequaltotalorderlessthanlessthantotalorderloglog1plogicalandlogicalnotlogicalorlogicalxorlogisticmaxminmulnegnotequalnotequaltotalorderpaddynamicpadpowrealreducebitwiseandreducebitwiseorreducebitwisexorreducelogicalandreducelogicalorreducelogicalxorreducemaxreduceminreduceproductreducesumremreshapedynamicreshapereverseroundrsqrtscattermaxscatterminscattersumselectandscattermaxselectandscatterminselectandscattersumshiftleftshiftrightarithmeticshiftrightlogicalsignsinslicesqrtsubtanhtransposewhereoptimizationbarrierschedulingbarriersortwhileifcapturedvalueallreducecollectivebroadcastallgatherblockfordotgeneralfusedactivationfusedactivationvjpfusedsoftmaxfusedlayernormfusedgelufuseddensefuseddensevjpfusedscaleddotproductattentionfusedscaleddotproductattentionvjpfusedattentionqkvprojectionfusedquantizeddensequantizedembeddinglookupfusedelementwiselast"
 
 func (i OpType) String() string {
 	if i < 0 || i >= OpType(len(_OpTypeIndex)-1) {
@@ -144,20 +144,23 @@ func _OpTypeNoOp() {
 	_ = x[OpTypeCollectiveBroadcast-(117)]
 	_ = x[OpTypeAllGather-(118)]
 	_ = x[OpTypeBlockForDotGeneral-(119)]
-	_ = x[OpTypeFusedSoftmax-(120)]
-	_ = x[OpTypeFusedLayerNorm-(121)]
-	_ = x[OpTypeFusedGelu-(122)]
-	_ = x[OpTypeFusedDense-(123)]
-	_ = x[OpTypeFusedScaledDotProductAttention-(124)]
-	_ = x[OpTypeFusedScaledDotProductAttentionVJP-(125)]
-	_ = x[OpTypeFusedAttentionQKVProjection-(126)]
-	_ = x[OpTypeFusedQuantizedDense-(127)]
-	_ = x[OpTypeQuantizedEmbeddingLookup-(128)]
-	_ = x[OpTypeFusedElementwise-(129)]
-	_ = x[OpTypeLast-(130)]
+	_ = x[OpTypeFusedActivation-(120)]
+	_ = x[OpTypeFusedActivationVJP-(121)]
+	_ = x[OpTypeFusedSoftmax-(122)]
+	_ = x[OpTypeFusedLayerNorm-(123)]
+	_ = x[OpTypeFusedGelu-(124)]
+	_ = x[OpTypeFusedDense-(125)]
+	_ = x[OpTypeFusedDenseVJP-(126)]
+	_ = x[OpTypeFusedScaledDotProductAttention-(127)]
+	_ = x[OpTypeFusedScaledDotProductAttentionVJP-(128)]
+	_ = x[OpTypeFusedAttentionQKVProjection-(129)]
+	_ = x[OpTypeFusedQuantizedDense-(130)]
+	_ = x[OpTypeQuantizedEmbeddingLookup-(131)]
+	_ = x[OpTypeFusedElementwise-(132)]
+	_ = x[OpTypeLast-(133)]
 }
 
-var _OpTypeValues = []OpType{OpTypeInvalid, OpTypeParameter, OpTypeConstant, OpTypeIdentity, OpTypeReduceWindow, OpTypeRNGBitGenerator, OpTypeBatchNormForInference, OpTypeBatchNormForTraining, OpTypeBatchNormGradient, OpTypeBitCount, OpTypeAbs, OpTypeAdd, OpTypeArgMinMax, OpTypeAtan2, OpTypeBitcast, OpTypeBitwiseAnd, OpTypeBitwiseNot, OpTypeBitwiseOr, OpTypeBitwiseXor, OpTypeBroadcastInDim, OpTypeDynamicBroadcastInDim, OpTypeCall, OpTypeClamp, OpTypeCeil, OpTypeClz, OpTypeComplex, OpTypeConcatenate, OpTypeConj, OpTypeConvGeneral, OpTypeConvertDType, OpTypeCos, OpTypeCumSum, OpTypeDiv, OpTypeDot, OpTypeDotGeneral, OpTypeDynamicSlice, OpTypeDynamicUpdateSlice, OpTypeDynamicDimensionSize, OpTypeDynamicShape, OpTypeEqual, OpTypeEqualTotalOrder, OpTypeErf, OpTypeExp, OpTypeExpm1, OpTypeFFT, OpTypeFloor, OpTypeGather, OpTypeGreaterOrEqual, OpTypeGreaterOrEqualTotalOrder, OpTypeGreaterThan, OpTypeGreaterThanTotalOrder, OpTypeImag, OpTypeIota, OpTypeDynamicIota, OpTypeIsFinite, OpTypeIsNaN, OpTypeLessOrEqual, OpTypeLessOrEqualTotalOrder, OpTypeLessThan, OpTypeLessThanTotalOrder, OpTypeLog, OpTypeLog1p, OpTypeLogicalAnd, OpTypeLogicalNot, OpTypeLogicalOr, OpTypeLogicalXor, OpTypeLogistic, OpTypeMax, OpTypeMin, OpTypeMul, OpTypeNeg, OpTypeNotEqual, OpTypeNotEqualTotalOrder, OpTypePad, OpTypeDynamicPad, OpTypePow, OpTypeReal, OpTypeReduceBitwiseAnd, OpTypeReduceBitwiseOr, OpTypeReduceBitwiseXor, OpTypeReduceLogicalAnd, OpTypeReduceLogicalOr, OpTypeReduceLogicalXor, OpTypeReduceMax, OpTypeReduceMin, OpTypeReduceProduct, OpTypeReduceSum, OpTypeRem, OpTypeReshape, OpTypeDynamicReshape, OpTypeReverse, OpTypeRound, OpTypeRsqrt, OpTypeScatterMax, OpTypeScatterMin, OpTypeScatterSum, OpTypeSelectAndScatterMax, OpTypeSelectAndScatterMin, OpTypeSelectAndScatterSum, OpTypeShiftLeft, OpTypeShiftRightArithmetic, OpTypeShiftRightLogical, OpTypeSign, OpTypeSin, OpTypeSlice, OpTypeSqrt, OpTypeSub, OpTypeTanh, OpTypeTranspose, OpTypeWhere, OpTypeOptimizationBarrier, OpTypeSchedulingBarrier, OpTypeSort, OpTypeWhile, OpTypeIf, OpTypeCapturedValue, OpTypeAllReduce, OpTypeCollectiveBroadcast, OpTypeAllGather, OpTypeBlockForDotGeneral, OpTypeFusedSoftmax, OpTypeFusedLayerNorm, OpTypeFusedGelu, OpTypeFusedDense, OpTypeFusedScaledDotProductAttention, OpTypeFusedScaledDotProductAttentionVJP, OpTypeFusedAttentionQKVProjection, OpTypeFusedQuantizedDense, OpTypeQuantizedEmbeddingLookup, OpTypeFusedElementwise, OpTypeLast}
+var _OpTypeValues = []OpType{OpTypeInvalid, OpTypeParameter, OpTypeConstant, OpTypeIdentity, OpTypeReduceWindow, OpTypeRNGBitGenerator, OpTypeBatchNormForInference, OpTypeBatchNormForTraining, OpTypeBatchNormGradient, OpTypeBitCount, OpTypeAbs, OpTypeAdd, OpTypeArgMinMax, OpTypeAtan2, OpTypeBitcast, OpTypeBitwiseAnd, OpTypeBitwiseNot, OpTypeBitwiseOr, OpTypeBitwiseXor, OpTypeBroadcastInDim, OpTypeDynamicBroadcastInDim, OpTypeCall, OpTypeClamp, OpTypeCeil, OpTypeClz, OpTypeComplex, OpTypeConcatenate, OpTypeConj, OpTypeConvGeneral, OpTypeConvertDType, OpTypeCos, OpTypeCumSum, OpTypeDiv, OpTypeDot, OpTypeDotGeneral, OpTypeDynamicSlice, OpTypeDynamicUpdateSlice, OpTypeDynamicDimensionSize, OpTypeDynamicShape, OpTypeEqual, OpTypeEqualTotalOrder, OpTypeErf, OpTypeExp, OpTypeExpm1, OpTypeFFT, OpTypeFloor, OpTypeGather, OpTypeGreaterOrEqual, OpTypeGreaterOrEqualTotalOrder, OpTypeGreaterThan, OpTypeGreaterThanTotalOrder, OpTypeImag, OpTypeIota, OpTypeDynamicIota, OpTypeIsFinite, OpTypeIsNaN, OpTypeLessOrEqual, OpTypeLessOrEqualTotalOrder, OpTypeLessThan, OpTypeLessThanTotalOrder, OpTypeLog, OpTypeLog1p, OpTypeLogicalAnd, OpTypeLogicalNot, OpTypeLogicalOr, OpTypeLogicalXor, OpTypeLogistic, OpTypeMax, OpTypeMin, OpTypeMul, OpTypeNeg, OpTypeNotEqual, OpTypeNotEqualTotalOrder, OpTypePad, OpTypeDynamicPad, OpTypePow, OpTypeReal, OpTypeReduceBitwiseAnd, OpTypeReduceBitwiseOr, OpTypeReduceBitwiseXor, OpTypeReduceLogicalAnd, OpTypeReduceLogicalOr, OpTypeReduceLogicalXor, OpTypeReduceMax, OpTypeReduceMin, OpTypeReduceProduct, OpTypeReduceSum, OpTypeRem, OpTypeReshape, OpTypeDynamicReshape, OpTypeReverse, OpTypeRound, OpTypeRsqrt, OpTypeScatterMax, OpTypeScatterMin, OpTypeScatterSum, OpTypeSelectAndScatterMax, OpTypeSelectAndScatterMin, OpTypeSelectAndScatterSum, OpTypeShiftLeft, OpTypeShiftRightArithmetic, OpTypeShiftRightLogical, OpTypeSign, OpTypeSin, OpTypeSlice, OpTypeSqrt, OpTypeSub, OpTypeTanh, OpTypeTranspose, OpTypeWhere, OpTypeOptimizationBarrier, OpTypeSchedulingBarrier, OpTypeSort, OpTypeWhile, OpTypeIf, OpTypeCapturedValue, OpTypeAllReduce, OpTypeCollectiveBroadcast, OpTypeAllGather, OpTypeBlockForDotGeneral, OpTypeFusedActivation, OpTypeFusedActivationVJP, OpTypeFusedSoftmax, OpTypeFusedLayerNorm, OpTypeFusedGelu, OpTypeFusedDense, OpTypeFusedDenseVJP, OpTypeFusedScaledDotProductAttention, OpTypeFusedScaledDotProductAttentionVJP, OpTypeFusedAttentionQKVProjection, OpTypeFusedQuantizedDense, OpTypeQuantizedEmbeddingLookup, OpTypeFusedElementwise, OpTypeLast}
 
 var _OpTypeNameToValueMap = map[string]OpType{
 	_OpTypeName[0:7]:            OpTypeInvalid,
@@ -400,28 +403,34 @@ var _OpTypeNameToValueMap = map[string]OpType{
 	_OpTypeLowerName[1125:1134]: OpTypeAllGather,
 	_OpTypeName[1134:1152]:      OpTypeBlockForDotGeneral,
 	_OpTypeLowerName[1134:1152]: OpTypeBlockForDotGeneral,
-	_OpTypeName[1152:1164]:      OpTypeFusedSoftmax,
-	_OpTypeLowerName[1152:1164]: OpTypeFusedSoftmax,
-	_OpTypeName[1164:1178]:      OpTypeFusedLayerNorm,
-	_OpTypeLowerName[1164:1178]: OpTypeFusedLayerNorm,
-	_OpTypeName[1178:1187]:      OpTypeFusedGelu,
-	_OpTypeLowerName[1178:1187]: OpTypeFusedGelu,
-	_OpTypeName[1187:1197]:      OpTypeFusedDense,
-	_OpTypeLowerName[1187:1197]: OpTypeFusedDense,
-	_OpTypeName[1197:1227]:      OpTypeFusedScaledDotProductAttention,
-	_OpTypeLowerName[1197:1227]: OpTypeFusedScaledDotProductAttention,
-	_OpTypeName[1227:1260]:      OpTypeFusedScaledDotProductAttentionVJP,
-	_OpTypeLowerName[1227:1260]: OpTypeFusedScaledDotProductAttentionVJP,
-	_OpTypeName[1260:1287]:      OpTypeFusedAttentionQKVProjection,
-	_OpTypeLowerName[1260:1287]: OpTypeFusedAttentionQKVProjection,
-	_OpTypeName[1287:1306]:      OpTypeFusedQuantizedDense,
-	_OpTypeLowerName[1287:1306]: OpTypeFusedQuantizedDense,
-	_OpTypeName[1306:1330]:      OpTypeQuantizedEmbeddingLookup,
-	_OpTypeLowerName[1306:1330]: OpTypeQuantizedEmbeddingLookup,
-	_OpTypeName[1330:1346]:      OpTypeFusedElementwise,
-	_OpTypeLowerName[1330:1346]: OpTypeFusedElementwise,
-	_OpTypeName[1346:1350]:      OpTypeLast,
-	_OpTypeLowerName[1346:1350]: OpTypeLast,
+	_OpTypeName[1152:1167]:      OpTypeFusedActivation,
+	_OpTypeLowerName[1152:1167]: OpTypeFusedActivation,
+	_OpTypeName[1167:1185]:      OpTypeFusedActivationVJP,
+	_OpTypeLowerName[1167:1185]: OpTypeFusedActivationVJP,
+	_OpTypeName[1185:1197]:      OpTypeFusedSoftmax,
+	_OpTypeLowerName[1185:1197]: OpTypeFusedSoftmax,
+	_OpTypeName[1197:1211]:      OpTypeFusedLayerNorm,
+	_OpTypeLowerName[1197:1211]: OpTypeFusedLayerNorm,
+	_OpTypeName[1211:1220]:      OpTypeFusedGelu,
+	_OpTypeLowerName[1211:1220]: OpTypeFusedGelu,
+	_OpTypeName[1220:1230]:      OpTypeFusedDense,
+	_OpTypeLowerName[1220:1230]: OpTypeFusedDense,
+	_OpTypeName[1230:1243]:      OpTypeFusedDenseVJP,
+	_OpTypeLowerName[1230:1243]: OpTypeFusedDenseVJP,
+	_OpTypeName[1243:1273]:      OpTypeFusedScaledDotProductAttention,
+	_OpTypeLowerName[1243:1273]: OpTypeFusedScaledDotProductAttention,
+	_OpTypeName[1273:1306]:      OpTypeFusedScaledDotProductAttentionVJP,
+	_OpTypeLowerName[1273:1306]: OpTypeFusedScaledDotProductAttentionVJP,
+	_OpTypeName[1306:1333]:      OpTypeFusedAttentionQKVProjection,
+	_OpTypeLowerName[1306:1333]: OpTypeFusedAttentionQKVProjection,
+	_OpTypeName[1333:1352]:      OpTypeFusedQuantizedDense,
+	_OpTypeLowerName[1333:1352]: OpTypeFusedQuantizedDense,
+	_OpTypeName[1352:1376]:      OpTypeQuantizedEmbeddingLookup,
+	_OpTypeLowerName[1352:1376]: OpTypeQuantizedEmbeddingLookup,
+	_OpTypeName[1376:1392]:      OpTypeFusedElementwise,
+	_OpTypeLowerName[1376:1392]: OpTypeFusedElementwise,
+	_OpTypeName[1392:1396]:      OpTypeLast,
+	_OpTypeLowerName[1392:1396]: OpTypeLast,
 }
 
 var _OpTypeNames = []string{
@@ -545,17 +554,20 @@ var _OpTypeNames = []string{
 	_OpTypeName[1106:1125],
 	_OpTypeName[1125:1134],
 	_OpTypeName[1134:1152],
-	_OpTypeName[1152:1164],
-	_OpTypeName[1164:1178],
-	_OpTypeName[1178:1187],
-	_OpTypeName[1187:1197],
-	_OpTypeName[1197:1227],
-	_OpTypeName[1227:1260],
-	_OpTypeName[1260:1287],
-	_OpTypeName[1287:1306],
-	_OpTypeName[1306:1330],
-	_OpTypeName[1330:1346],
-	_OpTypeName[1346:1350],
+	_OpTypeName[1152:1167],
+	_OpTypeName[1167:1185],
+	_OpTypeName[1185:1197],
+	_OpTypeName[1197:1211],
+	_OpTypeName[1211:1220],
+	_OpTypeName[1220:1230],
+	_OpTypeName[1230:1243],
+	_OpTypeName[1243:1273],
+	_OpTypeName[1273:1306],
+	_OpTypeName[1306:1333],
+	_OpTypeName[1333:1352],
+	_OpTypeName[1352:1376],
+	_OpTypeName[1376:1392],
+	_OpTypeName[1392:1396],
 }
 
 // OpTypeString retrieves an enum value from the enum constants string name.

@@ -367,8 +367,10 @@ type StandardOps interface {
 		config DotGeneralConfig,
 	) (Value, error)
 
-	// DynamicShape returns the shape of the operand as a dynamic value.
-	// This is only supported by backends that support dynamic shapes (see Capabilities.DynamicAxes).
+	// DynamicShape returns the shape of the operand as a dynamic 1D tensor.
+	// This is only supported by backends that support dynamic shapes (see Capabilities.DynamicShapes).
+	//
+	// The returned 1D tensor has dtype Capabilities.DynamicDimDType (typically Int64, or backend-dependent).
 	DynamicShape(operand Value) (Value, error)
 
 	// DynamicSlice extracts a slice from the operand at the startIndices position and the given sliceSizes.
@@ -830,7 +832,11 @@ type StandardOps interface {
 	//
 	// The condition must be boolean, and onTrue and onFalse must have the same dtype.
 	//
-	// If either condition, onTrue or onFalse is a scalar, it will be broadcasted to the shape of the other operands.
+	// Standard implicit broadcasting rules apply across all three operands:
+	// - Scalar operands are implicitly broadcast to the shape of the other operands.
+	// - Non-scalar operands must have the same rank, and for each axis, their dimensions must either match or be 1.
+	//   Dimension 1 is broadcast to the larger dimension.
+	// - The resulting shape has dimension max(dim_condition, dim_onTrue, dim_onFalse) on each axis, and the dtype of onTrue/onFalse.
 	Where(condition, onTrue, onFalse Value) (Value, error)
 
 	// OptimizationBarrier introduces an optimization barrier.

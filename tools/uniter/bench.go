@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/gobackend/fastcpu"
 	"github.com/uniter-go/uniter/experiments/bench"
 	"github.com/uniter-go/uniter/internal/backend"
 	"github.com/uniter-go/uniter/uniter"
@@ -28,6 +29,10 @@ func runBench(args []string, w io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	modelName := fs.String("model", "base", "model configuration: base, large or tiny")
 	layers := fs.Int("layers", -1, "override the number of encoder layers (-1: the model's)")
+	hidden := fs.Int("hidden", 0, "override the hidden size (0: the model's)")
+	heads := fs.Int("heads", 0, "override the number of attention heads (0: the model's)")
+	intermediate := fs.Int("intermediate", 0, "override the feed-forward size (0: the model's)")
+	imgDim := fs.Int("img-dim", 0, "override the region feature size (0: the model's)")
 	batch := fs.Int("batch", 8, "examples per batch")
 	textLen := fs.Int("text-len", 60, "text tokens per example (padded length)")
 	regions := fs.Int("regions", 36, "image regions per example (padded count)")
@@ -38,7 +43,11 @@ func runBench(args []string, w io.Writer) error {
 	backendSpec := fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND or go:parallelism=-1), e.g. xla:/abs/path/plugin.so")
 	dtypeName := fs.String("dtype", "float32", "float32, or bfloat16 for mixed precision (bf16 matrix products, fp32 weights and loss)")
 	fullLastLayer := fs.Bool("full-last-layer", false, "VQA: compute every row of the last layer (default: only the [CLS] row the head reads)")
+	fusedAttention := fs.Bool("fused-attention", false, "self-attention through the backend's fused attention (cuDNN flash attention on xla:cuda with bfloat16); sets the attention dropout to 0, which it does not have")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed steps to this file")
+	compareKernel := fs.String("compare-kernel", "", "Go backend: time the step with this CPU kernel on and off, steps interleaved in one process ("+
+		strings.Join(fastcpu.Kernels(), ", ")+", or all)")
+	dropout := fs.Float64("dropout", -1, "override the hidden and attention dropout (-1: the model's)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -53,6 +62,20 @@ func runBench(args []string, w io.Writer) error {
 	if *layers >= 0 {
 		cfg.NumHiddenLayers = *layers
 	}
+	for _, o := range []struct {
+		flag  int
+		field *int
+	}{{*hidden, &cfg.HiddenSize}, {*heads, &cfg.NumAttentionHeads}, {*intermediate, &cfg.IntermediateSize}, {*imgDim, &cfg.ImgDim}} {
+		if o.flag > 0 {
+			*o.field = o.flag
+		}
+	}
+	if *dropout >= 0 {
+		cfg.HiddenDropoutProb, cfg.AttentionProbsDropoutProb = *dropout, *dropout
+	}
+	if *fusedAttention {
+		cfg.AttentionProbsDropoutProb = 0
+	}
 	var dt dtypes.DType
 	switch *dtypeName {
 	case "float32":
@@ -63,7 +86,7 @@ func runBench(args []string, w io.Writer) error {
 		return fmt.Errorf("unknown --dtype %q (float32 or bfloat16)", *dtypeName)
 	}
 	spec := bench.Spec{Config: cfg, Batch: *batch, TextLen: *textLen, Regions: *regions, Mode: *mode, Task: *task, DType: dt,
-		FullLastLayer: *fullLastLayer}
+		FullLastLayer: *fullLastLayer, FusedAttention: *fusedAttention}
 	if err := spec.Validate(); err != nil {
 		return err
 	}
@@ -72,10 +95,23 @@ func runBench(args []string, w io.Writer) error {
 		return err
 	}
 	defer be.Finalize()
-	fmt.Fprintf(w, "# backend %q (%s), model %s (%d layers), %s %s, batch %d, %d text + %d regions, %s, %.1f GFLOP/step\n",
+	attention := "decomposed attention"
+	if *fusedAttention {
+		attention = "fused attention where the backend has it, attention dropout 0"
+	}
+	fmt.Fprintf(w, "# backend %q (%s), model %s (%d layers), %s %s, batch %d, %d text + %d regions, %s, %s, %.1f GFLOP/step\n",
 		backend.Spec(*backendSpec), be.Description(), *modelName, cfg.NumHiddenLayers, *task, *mode, *batch, *textLen, *regions,
-		dt, spec.FLOPs()/1e9)
+		dt, attention, spec.FLOPs()/1e9)
 	opts := bench.Options{Warmup: *warmup, Steps: *steps}
+	if *compareKernel != "" {
+		c, err := bench.CompareKernel(be, spec, opts, *compareKernel)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "# %s on:  %s\n# %s off: %s\n", c.Kernel, c.On, c.Kernel, c.Off)
+		fmt.Fprintln(w, c)
+		return nil
+	}
 	if *cpuProfile != "" { // profile the timed steps only, not the compilation
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -98,7 +134,8 @@ func runBench(args []string, w io.Writer) error {
 	for _, s := range res.Seconds {
 		fmt.Fprintf(w, " %.3f", s)
 	}
-	fmt.Fprintf(w, "; %.2f CPU s/step; last loss %.4f; load %s\n", res.CPUSeconds, res.Loss, loadAverage())
+	fmt.Fprintf(w, "; %.2f CPU s/step; compile %.2f s; last loss %.4f; load %s\n", res.CPUSeconds, res.CompileSeconds, res.Loss,
+		loadAverage())
 	fmt.Fprintln(w, res)
 	return nil
 }

@@ -9,10 +9,12 @@ import (
 )
 
 // TestBenchPrintsSummaryLast runs `uniter bench` on the tiny model: the last line is the summary scripts parse,
-// with positive numbers, for a training step and a bfloat16 forward step.
+// with positive numbers (the compile time may round to 0), for a training step, a bfloat16 forward step and a training
+// step through the fused attention.
 func TestBenchPrintsSummaryLast(t *testing.T) {
-	summary := regexp.MustCompile(`^step_seconds=([0-9.]+) examples_per_s=([0-9.]+) gflops=([0-9.]+) peak_rss_mb=([0-9]+)$`)
-	for _, extra := range [][]string{{"--mode", "train", "--task", "mlm"}, {"--mode", "forward", "--dtype", "bfloat16"}} {
+	summary := regexp.MustCompile(`^step_seconds=([0-9.]+) examples_per_s=([0-9.]+) gflops=([0-9.]+) peak_rss_mb=([0-9]+) compile_seconds=([0-9.]+)$`)
+	for _, extra := range [][]string{{"--mode", "train", "--task", "mlm"}, {"--mode", "forward", "--dtype", "bfloat16"},
+		{"--mode", "train", "--fused-attention"}} {
 		var out bytes.Buffer
 		args := append([]string{"--model", "tiny", "--batch", "2", "--text-len", "6", "--regions", "4", "--steps", "2", "--warmup", "1"}, extra...)
 		if err := runBench(args, &out); err != nil {

@@ -28,9 +28,9 @@ func TestForwardParityWithFixtures(t *testing.T) {
 	}
 }
 
-// TestForwardParityThroughFastKernels repeats the parity check with every matrix product routed to the
-// AVX-512 sgemm kernel and every element-wise chain fused, whatever their size (the tiny fixtures are below the
-// sizes where the Go backend uses them by default), so the fixtures check those paths too.
+// TestForwardParityThroughFastKernels repeats the parity check with every element-wise chain fused, whatever its
+// size (the tiny fixtures are below the size where the Go backend fuses by default), so the fixtures check the fused
+// path too.
 func TestForwardParityThroughFastKernels(t *testing.T) {
 	dirs, _ := filepath.Glob("../../testdata/fixtures/*/expected.npz")
 	for _, exp := range dirs {
@@ -38,7 +38,7 @@ func TestForwardParityThroughFastKernels(t *testing.T) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			cmd := uniterCmd(t, "forward", "--checkpoint", filepath.Join(dir, "model.pt"), "--config",
 				filepath.Join(dir, "config.json"), "--inputs", filepath.Join(dir, "inputs.npz"), "--expected", exp)
-			cmd.Env = append(cmd.Env, "GOMLX_FUSE_MIN_SIZE=1", "GOMLX_DOT_SGEMM_MIN_SIZE=1")
+			cmd.Env = append(cmd.Env, "GOMLX_FUSE_MIN_SIZE=1")
 			out, err := cmd.CombinedOutput()
 			if err != nil || !strings.Contains(string(out), "arrays match") {
 				t.Fatalf("forward with fast kernels: %v\n%s", err, out)

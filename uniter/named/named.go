@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -89,11 +90,9 @@ func NewExec(backend compute.Backend, store *model.Store, fn func(scope *model.S
 // Call runs the graph on the inputs, compiling it on the first call with their shapes, and returns its outputs by
 // name. Every call must give the same input names as the first; graph-building panics are returned as errors.
 func (e *Exec) Call(in Tensors) (out Tensors, err error) {
-	names := slices.Sorted(maps.Keys(in))
-	if e.inNames == nil {
-		e.inNames = names
-	} else if !slices.Equal(names, e.inNames) {
-		return nil, fmt.Errorf("graph inputs %s, but the graph was built for %s", strings.Join(names, ", "), strings.Join(e.inNames, ", "))
+	names, err := e.fixInputNames(in)
+	if err != nil {
+		return nil, err
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -113,6 +112,37 @@ func (e *Exec) Call(in Tensors) (out Tensors, err error) {
 		out[name] = outs[i]
 	}
 	return out, nil
+}
+
+// Compile builds and compiles the graph for the shapes of the inputs without running it; a later Call with inputs
+// of these shapes runs it directly. The input names are fixed as by Call.
+func (e *Exec) Compile(in Tensors) (err error) {
+	names, err := e.fixInputNames(in)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("building the graph: %v", p)
+		}
+	}()
+	inShapes := make([]shapes.Shape, len(names))
+	for i, name := range names {
+		inShapes[i] = in[name].Shape()
+	}
+	_, err = e.exec.Compile(inShapes...)
+	return err
+}
+
+// fixInputNames returns the sorted names of in, fixing them on the first call and checking them on later ones.
+func (e *Exec) fixInputNames(in Tensors) ([]string, error) {
+	names := slices.Sorted(maps.Keys(in))
+	if e.inNames == nil {
+		e.inNames = names
+	} else if !slices.Equal(names, e.inNames) {
+		return nil, fmt.Errorf("graph inputs %s, but the graph was built for %s", strings.Join(names, ", "), strings.Join(e.inNames, ", "))
+	}
+	return names, nil
 }
 
 // Finalize releases the compiled graphs.

@@ -11,13 +11,13 @@ import (
 	"github.com/gomlx/compute/shapes"
 )
 
-func readBufferInt32(t *testing.T, buf compute.Buffer) []int32 {
+func readBufferInt64(t *testing.T, buf compute.Buffer) []int64 {
 	t.Helper()
 	shape, err := buf.Shape()
 	if err != nil {
 		t.Fatalf("buf.Shape failed: %+v", err)
 	}
-	flat := make([]int32, shape.Size())
+	flat := make([]int64, shape.Size())
 	err = buf.ToFlatData(flat)
 	if err != nil {
 		t.Fatalf("buf.ToFlatData failed: %+v", err)
@@ -26,13 +26,7 @@ func readBufferInt32(t *testing.T, buf compute.Buffer) []int32 {
 }
 
 func TestDynamicShapeOps(t *testing.T) {
-	backendGeneric, err := New("")
-	if err != nil {
-		t.Fatalf("Failed to create backend: %+v", err)
-	}
-	defer backendGeneric.Finalize()
-
-	builder := backendGeneric.Builder("test_dynamic")
+	builder := backend.Builder("test_dynamic")
 	mainFn := builder.Main()
 
 	// x has dynamic dimension: [batchSize=-1, 3]
@@ -67,7 +61,7 @@ func TestDynamicShapeOps(t *testing.T) {
 
 	// Execute with batch=2
 	inputVal2 := []float32{1, 2, 3, 4, 5, 6}
-	inputBuf2, err := backendGeneric.BufferFromFlatData(0, inputVal2, shapes.Make(dtypes.Float32, 2, 3))
+	inputBuf2, err := backend.BufferFromFlatData(0, inputVal2, shapes.Make(dtypes.Float32, 2, 3))
 	if err != nil {
 		t.Fatalf("BufferFromFlatData failed: %+v", err)
 	}
@@ -81,20 +75,20 @@ func TestDynamicShapeOps(t *testing.T) {
 	}
 
 	// Check dimSize output (scalar 2)
-	sizeFlat2 := readBufferInt32(t, outputs2[0])
-	if !reflect.DeepEqual(sizeFlat2, []int32{2}) {
+	sizeFlat2 := readBufferInt64(t, outputs2[0])
+	if !reflect.DeepEqual(sizeFlat2, []int64{2}) {
 		t.Errorf("Expected dimSize to be [2], got %v", sizeFlat2)
 	}
 
 	// Check shapeVal output ([2, 3])
-	shapeFlat2 := readBufferInt32(t, outputs2[1])
-	if !reflect.DeepEqual(shapeFlat2, []int32{2, 3}) {
+	shapeFlat2 := readBufferInt64(t, outputs2[1])
+	if !reflect.DeepEqual(shapeFlat2, []int64{2, 3}) {
 		t.Errorf("Expected shape to be [2, 3], got %v", shapeFlat2)
 	}
 
 	// Execute with batch=4
 	inputVal4 := make([]float32, 12)
-	inputBuf4, err := backendGeneric.BufferFromFlatData(0, inputVal4, shapes.Make(dtypes.Float32, 4, 3))
+	inputBuf4, err := backend.BufferFromFlatData(0, inputVal4, shapes.Make(dtypes.Float32, 4, 3))
 	if err != nil {
 		t.Fatalf("BufferFromFlatData failed: %+v", err)
 	}
@@ -108,14 +102,14 @@ func TestDynamicShapeOps(t *testing.T) {
 	}
 
 	// Check dimSize output (scalar 4)
-	sizeFlat4 := readBufferInt32(t, outputs4[0])
-	if !reflect.DeepEqual(sizeFlat4, []int32{4}) {
+	sizeFlat4 := readBufferInt64(t, outputs4[0])
+	if !reflect.DeepEqual(sizeFlat4, []int64{4}) {
 		t.Errorf("Expected dimSize to be [4], got %v", sizeFlat4)
 	}
 
 	// Check shapeVal output ([4, 3])
-	shapeFlat4 := readBufferInt32(t, outputs4[1])
-	if !reflect.DeepEqual(shapeFlat4, []int32{4, 3}) {
+	shapeFlat4 := readBufferInt64(t, outputs4[1])
+	if !reflect.DeepEqual(shapeFlat4, []int64{4, 3}) {
 		t.Errorf("Expected shape to be [4, 3], got %v", shapeFlat4)
 	}
 }

@@ -36,10 +36,13 @@ func setup() {
 		fmt.Printf("\t$%s=%q\n", compute.ConfigEnvVar, os.Getenv(compute.ConfigEnvVar))
 	}
 	var err error
-	backend, err = New(*configFlag)
+	if *configFlag != "" {
+		backend, err = New(*configFlag)
+	} else {
+		backend, err = compute.New()
+	}
 	if err != nil {
 		klog.Fatalf("Failed to create backend: %+v", err)
-
 	}
 	fmt.Printf("Backend: %s, %s\n", backend.Name(), backend.Description())
 }
@@ -56,11 +59,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// BenchmarkStandard runs all standard compute.Backend benchmarks on the given backend.
+// BenchmarkCompliance runs all compliance (backendtest) compute.Backend benchmarks on the given backend.
 // To run:
 //
 //	$ go test -bench=. -benchmem
-func BenchmarkGoBackend(b *testing.B) {
+func BenchmarkCompliance(b *testing.B) {
 	fmt.Printf("Running benchmarks on backend: %s, %s\n", backend.Name(), backend.Description())
 	backendtest.RunAllBenchmarks(b, backend)
 }

@@ -270,7 +270,9 @@ func (f Function) DynamicBroadcastInDim(operand compute.Value, broadcastAxes []i
 }
 
 // DynamicDimensionSize returns the dimension of the given axis of the operand as a dynamic scalar value.
-// This is only supported by backends that support dynamic shapes (see Capabilities.DynamicAxes).
+// This is only supported by backends that support dynamic shapes (see Capabilities.DynamicShapes).
+//
+// The returned scalar has dtype Capabilities.DynamicDimDType (typically Int64, or backend-dependent).
 func (f Function) DynamicDimensionSize(operand compute.Value, axis int) (compute.Value, error) {
 	return nil, f.baseErrFn(compute.OpTypeDynamicDimensionSize)
 }
@@ -309,8 +311,10 @@ func (f Function) DynamicReshape(operand compute.Value, dimensions ...compute.Dy
 	return nil, f.baseErrFn(compute.OpTypeDynamicReshape)
 }
 
-// DynamicShape returns the shape of the operand as a dynamic value.
-// This is only supported by backends that support dynamic shapes (see Capabilities.DynamicAxes).
+// DynamicShape returns the shape of the operand as a dynamic 1D tensor.
+// This is only supported by backends that support dynamic shapes (see Capabilities.DynamicShapes).
+//
+// The returned 1D tensor has dtype Capabilities.DynamicDimDType (typically Int64, or backend-dependent).
 func (f Function) DynamicShape(operand compute.Value) (compute.Value, error) {
 	return nil, f.baseErrFn(compute.OpTypeDynamicShape)
 }
@@ -385,6 +389,24 @@ func (f Function) Floor(x compute.Value) (compute.Value, error) {
 	return nil, f.baseErrFn(compute.OpTypeFloor)
 }
 
+// FusedActivation applies the configured activation function.
+// cfg.Type is obligatory, other fields are optional and specific for activations.
+func (f Function) FusedActivation(x compute.Value, cfg compute.ActivationConfig) (compute.Value, error) {
+	return nil, f.baseErrFn(compute.OpTypeFusedActivation)
+}
+
+// FusedActivationVJP computes the vector-jacobian product of the configured activation:
+// dx = dOutput * f'(x) (or dOutput * f'(y)).
+//
+// Parameters:
+//   - y: output of the activation, calculated presumably by FusedActivation.
+//   - x: input to the activation. If cfg.Type.VJPRequiresInput() is false, x can be nil if y is provided.
+//   - dOutput: the incoming adjoint gradient (the "V" in "VJP"), with the same shape as y.
+//   - cfg: the activation configuration.
+func (f Function) FusedActivationVJP(y compute.Value, x compute.Value, dOutput compute.Value, cfg compute.ActivationConfig) (compute.Value, error) {
+	return nil, f.baseErrFn(compute.OpTypeFusedActivationVJP)
+}
+
 // FusedDense performs fused matmul + optional bias + optional activation.
 //
 // It does y = activation(x @ W + bias) for DenseLayoutInputOutputs, or
@@ -396,15 +418,14 @@ func (f Function) Floor(x compute.Value) (compute.Value, error) {
 //     or [out_features..., in_features] (if WeightLayout is DenseLayoutOutputsInput)
 //   - bias: [out_features...] (nil-able).
 //   - options: DenseConfig options (activation and weight layout).
+//
+// Note: ActivationSwiGLU is explicitly not supported for FusedDense because it halves the
+// last dimension (output shape changes). This would require allocating temporary memory
+// and complicate the matmul implementation, eliminating the cache-locality gains of epilogue
+// fusion. Instead, use FusedDense with no activation, followed by FusedActivation with
+// ActivationSwiGLU as a separate operation.
 func (f Function) FusedDense(x compute.Value, weight compute.Value, bias compute.Value, options compute.DenseConfig) (compute.Value, error) {
 	return nil, f.baseErrFn(compute.OpTypeFusedDense)
-}
-
-// FusedGelu computes Gaussian Error Linear Unit activation.
-// If exact is true, the exact GELU (using erf) is computed;
-// otherwise the tanh approximation is used.
-func (f Function) FusedGelu(x compute.Value, exact bool) (compute.Value, error) {
-	return nil, f.baseErrFn(compute.OpTypeFusedGelu)
 }
 
 // FusedLayerNorm applies layer normalization over specified axes.
@@ -943,7 +964,11 @@ func (f Function) Transpose(x compute.Value, permutation ...int) (compute.Value,
 //
 // The condition must be boolean, and onTrue and onFalse must have the same dtype.
 //
-// If either condition, onTrue or onFalse is a scalar, it will be broadcasted to the shape of the other operands.
+// Standard implicit broadcasting rules apply across all three operands:
+//   - Scalar operands are implicitly broadcast to the shape of the other operands.
+//   - Non-scalar operands must have the same rank, and for each axis, their dimensions must either match or be 1.
+//     Dimension 1 is broadcast to the larger dimension.
+//   - The resulting shape has dimension max(dim_condition, dim_onTrue, dim_onFalse) on each axis, and the dtype of onTrue/onFalse.
 func (f Function) Where(condition compute.Value, onTrue compute.Value, onFalse compute.Value) (compute.Value, error) {
 	return nil, f.baseErrFn(compute.OpTypeWhere)
 }

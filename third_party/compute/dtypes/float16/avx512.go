@@ -16,7 +16,7 @@ import (
 // Only available if archsimd.X86.AVX512() returns true at runtime -- indicating AVX512 is available.
 // If not available, don't use this, it will crash!
 func LoadFloat16x32(ptr *[32]Float16) Float16x32 {
-	vec := archsimd.LoadUint16x32((*[32]uint16)(unsafe.Pointer(ptr)))
+	vec := archsimd.LoadUint16x32((*[32]uint16)(unsafe.Pointer(ptr))[:])
 	return Float16x32(vec)
 }
 
@@ -85,5 +85,5 @@ func avx512ConvertF16ToF32(v archsimd.Uint32x16) archsimd.Uint32x16 {
 	res = res.Or(denormRes.And(isDenormBits))
 	return res
 }
-
 //*/
+

@@ -3,15 +3,19 @@
 package gobackend
 
 import (
+	"bytes"
 	stderrors "errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"unsafe"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/dtypes/bfloat16"
+	"github.com/gomlx/compute/dtypes/float16"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/compute/support"
 	"github.com/pkg/errors"
@@ -30,6 +34,10 @@ var _ compute.DataInterface = (*Backend)(nil)
 type Buffer struct {
 	RawBackend *Backend
 	RawShape   shapes.Shape
+
+	// ShapeDimensionsBuffer provides inline storage for dimensions up to rank 8,
+	// avoiding heap allocation on shape cloning during buffer acquisition.
+	ShapeDimensionsBuffer [8]int
 
 	// InUse is set to false when the buffer is finalized and moved back to the pool.
 	InUse bool
@@ -51,9 +59,19 @@ type Buffer struct {
 // EqualNodeData implements nodeDataComparable for Buffer.
 // For Constants, this compares the shape and the actual data values.
 func (b *Buffer) EqualNodeData(other NodeDataComparable) bool {
-	o := other.(*Buffer) //nolint:errcheck
+	if b == other {
+		return true
+	}
+	o, ok := other.(*Buffer)
+	if !ok || o == nil {
+		return false
+	}
 	if !b.RawShape.Equal(o.RawShape) || b.InUse != o.InUse {
 		return false
+	}
+	byteSize := int(b.RawShape.ByteSize())
+	if byteSize > 0 && len(b.RawBytes) >= byteSize && len(o.RawBytes) >= byteSize {
+		return bytes.Equal(b.RawBytes[:byteSize], o.RawBytes[:byteSize])
 	}
 	// Compare flat data by comparing the underlying slice values
 	return compareFlatData(b.Flat, o.Flat)
@@ -66,6 +84,36 @@ func compareFlatData(a, b any) bool {
 	}
 	if a == nil || b == nil {
 		return false
+	}
+	switch aVal := a.(type) {
+	case []float32:
+		if bVal, ok := b.([]float32); ok {
+			return slices.Equal(aVal, bVal)
+		}
+	case []float64:
+		if bVal, ok := b.([]float64); ok {
+			return slices.Equal(aVal, bVal)
+		}
+	case []int32:
+		if bVal, ok := b.([]int32); ok {
+			return slices.Equal(aVal, bVal)
+		}
+	case []int64:
+		if bVal, ok := b.([]int64); ok {
+			return slices.Equal(aVal, bVal)
+		}
+	case []int:
+		if bVal, ok := b.([]int); ok {
+			return slices.Equal(aVal, bVal)
+		}
+	case []byte:
+		if bVal, ok := b.([]byte); ok {
+			return bytes.Equal(aVal, bVal)
+		}
+	case []bool:
+		if bVal, ok := b.([]bool); ok {
+			return slices.Equal(aVal, bVal)
+		}
 	}
 	// Use reflection to compare slices element by element
 	va := reflect.ValueOf(a)
@@ -134,7 +182,14 @@ func (b *Backend) GetBuffer(shape shapes.Shape) (*Buffer, error) {
 	buf.RawBackend = b
 	buf.InUse = true
 	buf.isUserFed = false
-	buf.RawShape = shape.Clone()
+	buf.RawShape = shape
+	rank := len(shape.Dimensions)
+	if rank <= len(buf.ShapeDimensionsBuffer) {
+		buf.RawShape.Dimensions = buf.ShapeDimensionsBuffer[:rank]
+	} else {
+		buf.RawShape.Dimensions = make([]int, rank)
+	}
+	copy(buf.RawShape.Dimensions, shape.Dimensions)
 	buf.recast(dtype, length)
 	// buf.randomize() // Useful to help finding where zero-initialized is needed but missing.
 	return buf, nil
@@ -182,6 +237,13 @@ func (b *Backend) PutBuffer(buffer *Buffer) {
 // shallowClone returns a new Buffer struct pointing to the same data.
 func (buffer *Buffer) shallowClone() *Buffer {
 	newBuf := *buffer
+	rank := len(newBuf.RawShape.Dimensions)
+	if rank <= len(newBuf.ShapeDimensionsBuffer) {
+		newBuf.RawShape.Dimensions = newBuf.ShapeDimensionsBuffer[:rank]
+		copy(newBuf.RawShape.Dimensions, buffer.RawShape.Dimensions)
+	} else {
+		newBuf.RawShape.Dimensions = slices.Clone(buffer.RawShape.Dimensions)
+	}
 	return &newBuf
 }
 
@@ -194,6 +256,14 @@ func CopyFlat(flatDst, flatSrc any) {
 		copy(dst, flatSrc.([]float32)) //nolint:errcheck
 	case []float64:
 		copy(dst, flatSrc.([]float64)) //nolint:errcheck
+	case []float16.Float16:
+		copy(dst, flatSrc.([]float16.Float16)) //nolint:errcheck
+	case []bfloat16.BFloat16:
+		copy(dst, flatSrc.([]bfloat16.BFloat16)) //nolint:errcheck
+	case []int8:
+		copy(dst, flatSrc.([]int8)) //nolint:errcheck
+	case []int16:
+		copy(dst, flatSrc.([]int16)) //nolint:errcheck
 	case []int32:
 		copy(dst, flatSrc.([]int32)) //nolint:errcheck
 	case []int64:
@@ -202,6 +272,12 @@ func CopyFlat(flatDst, flatSrc any) {
 		copy(dst, flatSrc.([]int)) //nolint:errcheck
 	case []uint8:
 		copy(dst, flatSrc.([]uint8)) //nolint:errcheck
+	case []uint16:
+		copy(dst, flatSrc.([]uint16)) //nolint:errcheck
+	case []uint32:
+		copy(dst, flatSrc.([]uint32)) //nolint:errcheck
+	case []uint64:
+		copy(dst, flatSrc.([]uint64)) //nolint:errcheck
 	case []bool:
 		copy(dst, flatSrc.([]bool)) //nolint:errcheck
 	default:
@@ -232,6 +308,14 @@ func MutableBytesGeneric[T SupportedTypesConstraints](b *Buffer) ([]byte, error)
 	ptr := (*byte)(unsafe.Pointer(unsafe.SliceData(flat)))
 	size := len(flat) * int(unsafe.Sizeof(*new(T)))
 	return unsafe.Slice(ptr, size), nil
+}
+
+// UnsafePointer returns an unsafe.Pointer to the underlying data of this buffer.
+func (b *Buffer) UnsafePointer() unsafe.Pointer {
+	if b == nil || b.RawBytes == nil || b.Flat == nil {
+		return nil
+	}
+	return unsafe.Pointer(unsafe.SliceData(b.RawBytes))
 }
 
 // Fill the buffer with the given value.
@@ -363,7 +447,7 @@ func (buffer *Buffer) Finalize() error {
 // BufferShape returns the shape for the buffer.
 // Shape returns the shape for the buffer.
 func (buffer *Buffer) Shape() (shapes.Shape, error) {
-	return buffer.RawShape, nil
+	return buffer.RawShape.Clone(), nil
 }
 
 // BufferDeviceNum returns the deviceNum for the buffer.

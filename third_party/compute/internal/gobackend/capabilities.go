@@ -32,9 +32,11 @@ var NumericDTypes = []dtypes.DType{
 
 // Capabilities of the Go backend: the set of supported operations and data types.
 var Capabilities = compute.Capabilities{
-	Functions:     true,
-	DynamicAxes:   true,
-	DynamicShapes: compute.DynamicShapesNative,
+	Functions:                   true,
+	DynamicAxes:                 true,
+	DynamicShapes:               compute.DynamicShapesNative,
+	DynamicDimDType:             dtypes.Int64,
+	PreferConstantsForVariables: true,
 
 	Operations: map[compute.OpType]bool{
 		// Graph inputs (leaf nodes)
@@ -143,14 +145,13 @@ var Capabilities = compute.Capabilities{
 		compute.OpTypeSort:  true,
 
 		// Fused operations:
-		compute.OpTypeFusedSoftmax:   true,
-		compute.OpTypeFusedLayerNorm: true,
-		compute.OpTypeFusedGelu:      true,
-		compute.OpTypeFusedDense:     true,
-		// - Fused SPDA: Temporarily DISABLED, the new matmul with SIMD support is much faster (+3x faster),
-		//   so this fused op ends up being slower. TODO: add a SIMD version of the fused SPDA -- or split it
-		//   into a normal matmul (and use the SIMD matmul) + a fused softmax.
-		compute.OpTypeFusedScaledDotProductAttention: false,
+		compute.OpTypeFusedSoftmax:                   true,
+		compute.OpTypeFusedLayerNorm:                 true,
+		compute.OpTypeFusedActivation:                true,
+		compute.OpTypeFusedActivationVJP:             true,
+		compute.OpTypeFusedDense:                     true,
+		compute.OpTypeFusedDenseVJP:                  true,
+		compute.OpTypeFusedScaledDotProductAttention: true,
 		compute.OpTypeFusedAttentionQKVProjection:    true,
 		compute.OpTypeFusedQuantizedDense:            true,
 		compute.OpTypeQuantizedEmbeddingLookup:       true,
@@ -158,9 +159,9 @@ var Capabilities = compute.Capabilities{
 		// TODO: not implemented yet:
 		compute.OpTypeSelectAndScatterMax: true,
 		compute.OpTypeSelectAndScatterMin: true,
+		compute.OpTypeDynamicUpdateSlice:  true,
 		// compute.OpTypeSelectAndScatterSum: true,
 		// compute.OpTypeDynamicSlice: true,
-		// compute.OpTypeDynamicUpdateSlice: true,
 
 		// Lower priority ops:
 		// compute.OpTypeBatchNormForInference: true,

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/compute/support/humanize"
 	"github.com/pkg/errors"
 	"k8s.io/klog/v2"
@@ -95,7 +96,8 @@ func newFunctionExecutable(f *Function) (*FunctionExecutable, error) {
 				results:       make([]*Buffer, numNodesToProcess),
 				numUsed:       make([]atomic.Int32, numNodesToProcess),
 				owned:         make([]bool, numNodesToProcess),
-				remainingDeps: make([]int, numNodesToProcess),
+				remainingDeps: make([]atomic.Int32, numNodesToProcess),
+				readyQueue:    make(chan int, numNodesToProcess+10),
 			}
 		},
 	}
@@ -103,8 +105,15 @@ func newFunctionExecutable(f *Function) (*FunctionExecutable, error) {
 	fe.InitSchedule()
 
 	if klog.V(1).Enabled() {
+		estMem := fe.EstimatedTemporaryMemory()
+		var memStr string
+		if estMem == int64(shapes.DynamicDim) {
+			memStr = "dynamic (unknown at compile time)"
+		} else {
+			memStr = humanize.Bytes(estMem)
+		}
 		klog.Infof("* Compiling function %q: estimated max temporary memory: %s\n",
-			fe.Function.Name(), humanize.Bytes(fe.EstimatedTemporaryMemory()))
+			fe.Function.Name(), memStr)
 	}
 	return fe, nil
 }
@@ -151,7 +160,8 @@ type funcExecBuffers struct {
 	owned []bool
 
 	// remainingDeps is the number of remaining dependencies for each node.
-	remainingDeps []int
+	// Uses atomic.Int32 to allow lock-free concurrent decrements in parallel execution.
+	remainingDeps []atomic.Int32
 
 	// opsExecutionType can be sequential or parallel.
 	opsExecutionType OpsExecutionType
@@ -160,8 +170,25 @@ type funcExecBuffers struct {
 	opInputBuffers []*Buffer
 	opInputsOwned  []bool
 
-	// Parallel execution only: protects shared state.
-	mu sync.Mutex
+	// Parallel execution only.
+	//
+	// readyQueue delivers node indices whose remainingDeps have reached zero
+	// to executor goroutines. It is closed by stopExecutionFn to signal
+	// termination (either normal completion or error).
+	//
+	// Invariants:
+	//   - Exactly-once dispatch: each node index is sent at most once, because
+	//     atomic.Int32.Add(-1) on remainingDeps returns 0 for exactly one
+	//     goroutine.
+	//   - No send-after-close: nodeCompleted dispatches ready nodes (phase 2)
+	//     BEFORE incrementing the completion counter (phase 3). A dispatched
+	//     node is not yet completed, so at least 2 completion units are
+	//     outstanding (this node's increment + the dispatched node's future
+	//     increment), guaranteeing completed < expected and the channel is
+	//     still open at dispatch time.
+	//   - Capacity: sized to NumNodesToProcess+10, which exceeds the maximum
+	//     number of concurrently ready nodes, so sends never block.
+	readyQueue chan int
 }
 
 // Execute runs the compiled function with the given inputs.
@@ -197,16 +224,23 @@ func (fe *FunctionExecutable) Execute(backend *Backend, inputs []*Buffer, donate
 
 	// Get execution buffers from pool and reset
 	execBuf := fe.ExecutionBuffersPool.Get().(*funcExecBuffers)
+	execBuf.readyQueue = make(chan int, fe.NumNodesToProcess+10)
 	for i := range fe.NumNodesToProcess {
 		execBuf.numUsed[i].Store(0)
 		execBuf.owned[i] = false
 		execBuf.results[i] = nil
-		execBuf.remainingDeps[i] = 0
+		execBuf.remainingDeps[i].Store(0)
 	}
 
 	// Set up parameters from inputs using idx directly
 	for i, inputNode := range funcParams {
 		inputIdx := inputNode.Index
+		if inputIdx >= fe.NumNodesToProcess || fe.NumUses[inputIdx] == 0 {
+			if donate[i] {
+				backend.PutBuffer(inputs[i])
+			}
+			continue
+		}
 		execBuf.results[inputIdx] = inputs[i]
 		execBuf.owned[inputIdx] = donate[i]
 	}
@@ -215,6 +249,12 @@ func (fe *FunctionExecutable) Execute(backend *Backend, inputs []*Buffer, donate
 	// If donateCaptures[i] is true, the closure takes ownership of the buffer.
 	for i, captureNode := range fe.Function.CapturedLocalNodes {
 		captureIdx := captureNode.Index
+		if captureIdx >= fe.NumNodesToProcess || fe.NumUses[captureIdx] == 0 {
+			if donateCaptures[i] {
+				backend.PutBuffer(capturedInputs[i])
+			}
+			continue
+		}
 		execBuf.results[captureIdx] = capturedInputs[i]
 		execBuf.owned[captureIdx] = donateCaptures[i]
 	}
@@ -314,115 +354,203 @@ func (fe *FunctionExecutable) executeSequentially(backend *Backend, execBuf *fun
 	return nil
 }
 
-// executeParallel executes nodes in parallel based on dependency graph.
+// nodeCompleted records completion of nodeIdx and its sub-outputs (for multi-output ops),
+// updates dependencies of dependent nodes, enqueues newly ready nodes, and checks if execution is done.
+// If exactly one dependent node becomes ready and localContinuation is not nil and currently -1,
+// it sets *localContinuation to that node so the caller executor can immediately continue executing it.
+//
+// This function is fully lock-free. It operates in three phases:
+//  1. Atomic dependency decrements — uses atomic.Int32.Add(-1) on remainingDeps to determine
+//     which dependent nodes have all their inputs satisfied (newReady).
+//  2. Dispatch ready nodes — sends newly-ready nodes to readyQueue or sets localContinuation.
+//     This MUST happen before phase 3, which may close the channel.
+//  3. Atomic completion count — increments the completed counter atomically. If the total
+//     reaches expected, calls stopExecutionFn to close readyQueue and signal termination.
+//
+// Memory ordering: the atomic Add on remainingDeps provides happens-before edges that guarantee
+// result writes from producer goroutines are visible to consumer goroutines (per Go's memory model).
+func (fe *FunctionExecutable) nodeCompleted(execBuf *funcExecBuffers, nodeIdx int,
+	completed *atomic.Int32, expected int32, stopExecutionFn func(), localContinuation *int, spec *ShapeSpecialization) {
+	node := fe.Function.Nodes[nodeIdx]
+	if spec != nil {
+		node = spec.resolvedNodes[nodeIdx]
+	}
+
+	// Phase 1: Lock-free dependency tracking using atomic decrements.
+	// Collect dependent nodes whose remaining dependency count has reached zero.
+	var newReady []int
+	if node.IsMultiOutputs() {
+		// Handle multi-output nodes: update dependents of each output.
+		for _, outputNode := range node.MultiOutputsNodes {
+			outputIdx := outputNode.Index
+			if outputIdx >= fe.NumNodesToProcess || fe.NumUses[outputIdx] == 0 {
+				continue
+			}
+			for _, depIdx := range fe.Dependents[outputIdx] {
+				if execBuf.remainingDeps[depIdx].Add(-1) == 0 {
+					newReady = append(newReady, depIdx)
+				}
+			}
+		}
+	} else {
+		// Single output node.
+		for _, depIdx := range fe.Dependents[nodeIdx] {
+			if execBuf.remainingDeps[depIdx].Add(-1) == 0 {
+				newReady = append(newReady, depIdx)
+			}
+		}
+	}
+
+	// Phase 2: Dispatch ready nodes.
+	// This must happen BEFORE phase 3 which may close the channel.
+	// Safety proof: at dispatch time, at least 2 completion units are outstanding
+	// (this node's increment and the dispatched node's future increment), so
+	// completed < expected and the channel is guaranteed to still be open.
+	for _, depIdx := range newReady {
+		if localContinuation != nil && *localContinuation == -1 {
+			*localContinuation = depIdx
+		} else {
+			execBuf.readyQueue <- depIdx
+		}
+	}
+
+	// Phase 3: Atomic completion tracking.
+	// Compute total increment: 1 for the executed node itself, plus 1 for each
+	// active multi-output sub-node (which are "completed" by their parent).
+	increment := int32(1)
+	if node.IsMultiOutputs() {
+		for _, outputNode := range node.MultiOutputsNodes {
+			if outputNode.Index < fe.NumNodesToProcess && fe.NumUses[outputNode.Index] > 0 {
+				increment++
+			}
+		}
+	}
+	if completed.Add(increment) >= expected {
+		stopExecutionFn()
+	}
+}
+
+// runExecutor loops executing nodes until the readyQueue is closed or an error occurs.
+// When executing a node unlocks another node, it preferentially continues executing it
+// locally without routing through the channel.
+func (fe *FunctionExecutable) runExecutor(backend *Backend, execBuf *funcExecBuffers, spec *ShapeSpecialization,
+	completed *atomic.Int32, expected int32, stopExecutionFn func(), appendErrorFn func(error)) {
+	currNode := -1
+
+	for {
+		if currNode == -1 {
+			var ok bool
+			currNode, ok = <-execBuf.readyQueue
+			if !ok {
+				// readyQueue closed: computation completed or errored out.
+				return
+			}
+		}
+
+		nodeIdx := currNode
+		currNode = -1
+
+		node := fe.Function.Nodes[nodeIdx]
+		if spec != nil {
+			node = spec.resolvedNodes[nodeIdx]
+		}
+
+		var execErr error
+		if execBuf.results[nodeIdx] == nil && fe.NumUses[nodeIdx] > 0 {
+			execErr = fe.executeNode(backend, node, execBuf, spec)
+		}
+
+		if execErr != nil {
+			appendErrorFn(execErr)
+			return
+		}
+
+		// Update dependents. If currNode is still -1, nodeCompleted will set it if a dependent is ready.
+		fe.nodeCompleted(execBuf, nodeIdx, completed, expected, stopExecutionFn, &currNode, spec)
+	}
+}
+
+// executeParallel executes nodes concurrently across a fixed pool of persistent worker executors.
+// When an executor finishes a node and only one dependent becomes ready, it continues executing it
+// directly on the same goroutine (preserving CPU cache locality), only pushing to the ready channel
+// when branching causes multiple nodes to become ready simultaneously.
 func (fe *FunctionExecutable) executeParallel(backend *Backend, execBuf *funcExecBuffers, spec *ShapeSpecialization) error {
 	var (
-		readyToExecute chan int
-		collectErrors  []error
-		execMu         sync.Mutex
+		collectErrors   []error
+		errMu           sync.Mutex
+		wg              sync.WaitGroup
+		expected        int32
+		completed       atomic.Int32
+		stopExecutionFn func()
 	)
-	readyToExecute = make(chan int, fe.NumNodesToProcess+10)
-	stopExecutionFn := sync.OnceFunc(func() { close(readyToExecute) })
 
-	expected := 0
-	completed := 0
+	stopExecutionFn = sync.OnceFunc(func() {
+		close(execBuf.readyQueue)
+	})
 
-	// Count expected nodes and initialize dependencies
-	// Dependencies include both regular inputs and captured inputs
+	appendErrorFn := func(err error) {
+		errMu.Lock()
+		collectErrors = append(collectErrors, err)
+		errMu.Unlock()
+		stopExecutionFn()
+	}
+
+	// Count expected nodes and initialize dependencies.
+	// Dependencies include both regular inputs and captured inputs.
+	var initialReady []int
 	for _, nodeIdx := range fe.Schedule {
 		if fe.NumUses[nodeIdx] > 0 {
 			expected++
 			node := fe.Function.Nodes[nodeIdx]
-			// Total dependencies = regular inputs + all captured inputs across closures
 			totalCaptured := 0
 			for _, closureCaptures := range node.CapturedInputs {
 				totalCaptured += len(closureCaptures)
 			}
-			execBuf.remainingDeps[nodeIdx] = len(node.Inputs) + totalCaptured
-			if execBuf.remainingDeps[nodeIdx] == 0 {
-				readyToExecute <- nodeIdx
+			depCount := int32(len(node.Inputs) + totalCaptured)
+			execBuf.remainingDeps[nodeIdx].Store(depCount)
+			if depCount == 0 {
+				initialReady = append(initialReady, nodeIdx)
 			}
 		}
 	}
 
-	appendErrorFn := func(err error) {
-		execMu.Lock()
-		defer execMu.Unlock()
-		collectErrors = append(collectErrors, err)
-		stopExecutionFn()
+	if expected == 0 {
+		return nil
 	}
 
-	var wg sync.WaitGroup
-	for nodeIdx := range readyToExecute {
-		// Closure that executes one node.
-		nodeExecFn := func() {
-			defer wg.Done()
-			node := fe.Function.Nodes[nodeIdx]
-			if spec != nil {
-				node = spec.resolvedNodes[nodeIdx]
-			}
+	// Determine number of executor goroutines to launch:
+	// Use backend.NumExecutors, but cap it at maxParallelism and at least 1.
+	numExecutors := backend.NumExecutors
+	if numExecutors <= 0 {
+		numExecutors = DefaultNumExecutors
+	}
+	if maxP := backend.Workers.MaxParallelism(); maxP > 0 {
+		numExecutors = min(numExecutors, maxP)
+	}
 
-			defer func(nodeIdx int) {
-				execMu.Lock()
-				defer execMu.Unlock()
-				if len(collectErrors) > 0 {
-					return
-				}
-				completed++
-				if completed == expected {
-					stopExecutionFn()
-					return
-				}
+	// Enqueue initial ready nodes.
+	for _, nodeIdx := range initialReady {
+		execBuf.readyQueue <- nodeIdx
+	}
 
-				if node.IsMultiOutputs() {
-					// Handle multi-output nodes: update dependents of each output.
-					for _, outputNode := range node.MultiOutputsNodes {
-						outputIdx := outputNode.Index
-						if outputIdx >= fe.NumNodesToProcess || fe.NumUses[outputIdx] == 0 {
-							continue
-						}
-						completed++
-						if completed == expected {
-							stopExecutionFn()
-							return
-						}
-						for _, depIdx := range fe.Dependents[outputIdx] {
-							execBuf.remainingDeps[depIdx]--
-							if execBuf.remainingDeps[depIdx] == 0 {
-								readyToExecute <- depIdx
-							}
-						}
-					}
-				} else {
-					// Single output node.
-					for _, depIdx := range fe.Dependents[nodeIdx] {
-						execBuf.remainingDeps[depIdx]--
-						if execBuf.remainingDeps[depIdx] == 0 {
-							readyToExecute <- depIdx
-						}
-					}
-				}
-			}(nodeIdx)
-
-			if execBuf.results[nodeIdx] != nil {
-				return
-			}
-			if fe.NumUses[nodeIdx] == 0 {
-				return
-			}
-
-			if err := fe.executeNode(backend, node, execBuf, spec); err != nil {
-				appendErrorFn(err)
-				return
-			}
-		}
-
+	// Launch background executors via backend.Workers (numExecutors - 1 workers).
+	// The current caller goroutine serves as one of the executors.
+	for range numExecutors - 1 {
 		wg.Add(1)
-		backend.Workers.WaitToStart(nodeExecFn)
+		started := backend.Workers.StartIfAvailable(func() {
+			defer wg.Done()
+			fe.runExecutor(backend, execBuf, spec, &completed, expected, stopExecutionFn, appendErrorFn)
+		})
+		if !started {
+			wg.Done()
+			break
+		}
 	}
 
-	// Wait for all nodes to complete before exit (to avoid race condition where some execution
-	// is cleaning up while execBuf is being reused).
+	// Run the current caller goroutine as an executor as well.
+	fe.runExecutor(backend, execBuf, spec, &completed, expected, stopExecutionFn, appendErrorFn)
+
+	// Wait for all background executors to finish.
 	wg.Wait()
 
 	if len(collectErrors) > 0 {
@@ -479,15 +607,6 @@ func (fe *FunctionExecutable) executeNode(backend *Backend, node *Node, execBuf 
 			fe.NumUses[inputIdx]-int(execBuf.numUsed[inputIdx].Load()) == 1
 	}
 
-	// lockIfNeededFn should be called before the execBuf slices are updated.
-	// It's refactored here is a closure so the code doens't need to be duplicated in the
-	// switch clause below.
-	lockIfNeededFn := func() {
-		if execBuf.opsExecutionType == OpsExecutionParallel {
-			execBuf.mu.Lock()
-		}
-	}
-
 	// Check for closure executor first (If, While, Sort).
 	// Closure executors receive captured inputs separately with explicit ownership tracking.
 	closureExecutor := NodeClosureExecutors[node.OpType]
@@ -537,7 +656,6 @@ func (fe *FunctionExecutable) executeNode(backend *Backend, node *Node, execBuf 
 
 		// Write outputs to execBuf (closure ops are always multi-output style), or free those no longer
 		// needed.
-		lockIfNeededFn()
 		for outputIdx, outputBuf := range outputBuffers {
 			outputNode := node.MultiOutputsNodes[outputIdx]
 			outputNodeIdx := outputNode.Index
@@ -570,7 +688,6 @@ func (fe *FunctionExecutable) executeNode(backend *Backend, node *Node, execBuf 
 
 		// Write outputs to execBuf (multi-output ops are always multi-output style), or free those no longer
 		// needed.
-		lockIfNeededFn()
 		for outputIdx, outputBuf := range outputBuffers {
 			outputNode := node.MultiOutputsNodes[outputIdx]
 			outputNodeIdx := outputNode.Index
@@ -585,12 +702,36 @@ func (fe *FunctionExecutable) executeNode(backend *Backend, node *Node, execBuf 
 
 	default:
 		// Single output node:
-		executor := nodeExecutors[node.OpType]
-		if executor == nil {
+		executors := nodeExecutors[node.OpType]
+		if len(executors) == 0 {
 			return errors.Errorf("no executor for op %s", node.OpType)
 		}
 
-		result, err := executor(backend, node, inputBuffers, inputsOwned)
+		var result *Buffer
+		var err error
+
+		// Fast path: cached winning executor index (1-based: idx+1).
+		cachedIdx := int(node.cachedExecutorIdx.Load())
+		if cachedIdx > 0 {
+			result, err = executors[cachedIdx-1].executor(backend, node, inputBuffers, inputsOwned)
+			if err == ErrFallback {
+				node.cachedExecutorIdx.Store(0)
+				cachedIdx = 0
+			}
+		}
+		if cachedIdx == 0 {
+			for i, entry := range executors {
+				result, err = entry.executor(backend, node, inputBuffers, inputsOwned)
+				if err == ErrFallback {
+					continue
+				}
+				if err == nil {
+					// Cache executor in case of success.
+					node.cachedExecutorIdx.Store(int32(i + 1))
+				}
+				break
+			}
+		}
 		if err != nil {
 			return errors.WithMessagef(err, "executing %s", node.OpType)
 		}
@@ -601,36 +742,39 @@ func (fe *FunctionExecutable) executeNode(backend *Backend, node *Node, execBuf 
 		}
 
 		// Write result to execBuf (single output node), or free it if not needed.
-		lockIfNeededFn()
 		execBuf.results[nodeIdx] = result
 		execBuf.owned[nodeIdx] = true
 	}
-	// At the exit of the switch statement, lockIfNeededFn() must have been called,
-	// so we can write further updates to execBuf
 
 	// Update usage counts and free unused buffers.
+	// In parallel mode, this is safe without locks:
+	//   - numUsed is atomic; only the goroutine whose Add() returns NumUses will free the buffer.
+	//   - results[inputIdx] is set to nil only by the last consumer, after all readers have
+	//     already copied the pointer into their local inputBuffers.
 	for i, input := range node.Inputs {
 		inputIdx := input.Index
-		newCount := execBuf.numUsed[inputIdx].Add(1) // Mark this input as used.
 		if inputBuffers[i] == nil {
 			// Input buffer is nil, means it has been consumed by the operation.
-			// Mark that the associated results is no longer available.
+			// Mark this input as used and indicate the result is no longer available.
+			execBuf.numUsed[inputIdx].Add(1)
 			execBuf.results[inputIdx] = nil
 			continue
 		}
 		if !inputBuffers[i].InUse {
+			// Sanity check: must be done BEFORE numUsed.Add below. After the Add,
+			// another goroutine could become the last consumer and PutBuffer (setting
+			// InUse=false), causing a data race on this field.
 			return errors.Errorf("input #%d for node %s has been released, but not marked as consumed!?",
 				i, node.OpType)
 		}
+		newCount := execBuf.numUsed[inputIdx].Add(1) // Mark this input as used.
 		if int(newCount) == fe.NumUses[inputIdx] && execBuf.owned[inputIdx] {
 			// Check if it is reused as one of the outputs -- common for in-place operations, like in exec_binary.go.
 			// The contract is that if the input is reused, the operator must set the input buffer to nil in the input slice.
 			// If we find the input buffer reused as an output but it is not nil here, it is a bug in the operator implementation.
 			if node.IsMultiOutputs() {
 				for outIdx, outputNode := range node.MultiOutputsNodes {
-					// UNITER-in-Go fix: an unused output may be sorted past NumNodesToProcess (e.g. after a pass
-					// re-sorts the DAG); it has no result slot.
-					if outputNode.Index < fe.NumNodesToProcess && execBuf.results[outputNode.Index] == inputBuffers[i] {
+					if execBuf.results[outputNode.Index] == inputBuffers[i] {
 						return errors.Errorf("op %s (output %d) reused input %d as output but didn't set input to nil in buffer slice", node.OpType, outIdx, i)
 					}
 				}
@@ -661,12 +805,9 @@ func (fe *FunctionExecutable) executeNode(backend *Backend, node *Node, execBuf 
 			}
 		}
 	}
-	if execBuf.opsExecutionType == OpsExecutionParallel {
-		// Unlock if it's a parallel execution.
-		execBuf.mu.Unlock()
-	} else {
+	if execBuf.opsExecutionType == OpsExecutionSequential {
 		// For sequential execution, we store the input buffers and ownership slices
-		// to save an allocation for these slices in the next time it is executed.
+		// to save an allocation for these slices the next time it is executed.
 		execBuf.opInputBuffers = inputBuffers
 		execBuf.opInputsOwned = inputsOwned
 	}
@@ -674,12 +815,20 @@ func (fe *FunctionExecutable) executeNode(backend *Backend, node *Node, execBuf 
 }
 
 // EstimatedTemporaryMemory estimates the memory used for the function if executed sequentially.
+// Returns int64(shapes.DynamicDim) (-1) if any parameter or node in the function has dynamic dimensions,
+// since dynamic models cannot have their memory statically estimated at compile time.
 //
 // It assumes temporary memory is used for every node output (using Shape.ByteSize()),
 // and released everytime one node output is no longer needed (its output has been used
 // fe.NumUses[nodeIdx] times). It does not actually execute the nodes, just simulates the
 // execution to report back the maximum temporary memory live at any time.
 func (fe *FunctionExecutable) EstimatedTemporaryMemory() int64 {
+	for _, p := range fe.Function.Parameters {
+		if p.Shape.IsDynamic() {
+			return int64(shapes.DynamicDim)
+		}
+	}
+
 	var currentMemory int64
 	var maxMemory int64
 	numUsed := make([]int, fe.NumNodesToProcess)
@@ -721,10 +870,16 @@ func (fe *FunctionExecutable) EstimatedTemporaryMemory() int64 {
 					continue
 				}
 				computed[outputNode.Index] = true
+				if outputNode.Shape.IsDynamic() {
+					return int64(shapes.DynamicDim)
+				}
 				currentMemory += outputNode.Shape.ByteSize()
 			}
 		} else {
 			computed[nodeIdx] = true
+			if node.Shape.IsDynamic() {
+				return int64(shapes.DynamicDim)
+			}
 			currentMemory += node.Shape.ByteSize()
 		}
 

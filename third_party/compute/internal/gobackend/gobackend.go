@@ -12,6 +12,7 @@ package gobackend
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,6 +54,20 @@ var GetBackend = sync.OnceValue(func() compute.Backend {
 	return backend
 })
 
+// NewBackend returns a "go" backend (*compute/internal/gobackend.Backend) for test.
+// It returns an error if the backend is not a "go" backend.
+func NewBackend() (*Backend, error) {
+	backendRaw, err := compute.New()
+	if err != nil {
+		return nil, err
+	}
+	be, ok := backendRaw.(*Backend)
+	if !ok {
+		return nil, errors.Errorf("backend configured is not a Go backend: GOMLX_BACKEND=%q", os.Getenv(compute.ConfigEnvVar))
+	}
+	return be, nil
+}
+
 // New constructs a new Go backend.
 // There are no configurations, the string is simply ignored.
 func New(config string) (compute.Backend, error) {
@@ -85,13 +100,22 @@ func New(config string) (compute.Backend, error) {
 			b.SchedulingStrategy = DependencyOrderSchedule
 		case "creation_order":
 			b.SchedulingStrategy = CreationOrderSchedule
+		case "no_ops":
+			b.NoOps = true
+		case "num_executors":
+			vInt, err := strconv.Atoi(value)
+			if err != nil {
+				return nil, errors.Wrapf(err,
+					"invalid value for %q in Go backend config: needs an int, got %q", key, value)
+			}
+			b.NumExecutors = vInt
 		case "":
 			// No-op, just skip.
 		default:
 			setter, ok := KnownOptionsSetters[key]
 			if !ok {
 				return nil, errors.Errorf("unknown configuration option %q for the Go backend -- valid configuration options are: "+
-					"parallelism=#workers, ops_sequential, ops_parallel, dependency_order, creation_order, %s; see code for documentation",
+					"parallelism=#workers, num_executors=#executors, ops_sequential, ops_parallel, dependency_order, creation_order, no_ops, %s; see code for documentation",
 					key, strings.Join(xslices.SortedKeys(KnownOptionsSetters), ", "))
 			}
 			err := setter(b, key)
@@ -103,8 +127,14 @@ func New(config string) (compute.Backend, error) {
 	return b, nil
 }
 
+// DefaultNumExecutors is the default number of concurrent worker executors
+// used in executeParallel to execute ready graph nodes.
+const DefaultNumExecutors = 8
+
 func newDefaultBackend() *Backend {
-	b := &Backend{}
+	b := &Backend{
+		NumExecutors: DefaultNumExecutors,
+	}
 	b.Workers = workerspool.New()
 	return b
 }
@@ -126,6 +156,12 @@ type Backend struct {
 
 	// SchedulingStrategy
 	SchedulingStrategy ScheduleStrategy
+
+	// NoOps disables the actual calculation in operations when true.
+	NoOps bool
+
+	// NumExecutors is the number of concurrent executor goroutines to launch in executeParallel.
+	NumExecutors int
 }
 
 // Compile-time check that the gobackend.Backend implements compute.Backend.

@@ -16,11 +16,26 @@ var (
 	TrueValues  = sets.MakeWith("1", "true", "t", "yes", "on", "enabled")
 )
 
-// Environment variables to control usage of SIMD instructions.
+// Environment variables used by the Go backend: mostly SIMD instructions and optimizations.
 // By default it uses whatever the CPU supports, but this allows one to disable them in case of issues.
+// Note that GOMLX_GO_SIMD_AVX512 and GOMLX_GO_SIMD_AVX2 only control AVX512/AVX2-specific implementations
+// (e.g. specialized matmul and activations), while generic portable SIMD code will still use available vector instructions.
 const (
-	SIMD_AVX512_Env = "GOMLX_SIMD_AVX512"
-	SIMD_AVX2_Env   = "GOMLX_SIMD_AVX2"
+	GoBackendSIMD_AVX512 = "GOMLX_GO_SIMD_AVX512"
+	GoBackendSIMD_AVX2   = "GOMLX_GO_SIMD_AVX2"
+	GoBackendFusion      = "GOMLX_GO_FUSION"
+	GoBackendDotMatmul   = "GOMLX_GO_DOT_MATMUL"
+	GoBackendAVX512_ASM  = "GOMLX_GO_AVX512_ASM"
+	GoBackendAVX512_KC   = "GOMLX_GO_AVX512_KC"
+	GoBackendAVX512_MC   = "GOMLX_GO_AVX512_MC"
+	GoBackendAVX512_NC   = "GOMLX_GO_AVX512_NC"
+	GoBackendAVX2_ASM    = "GOMLX_GO_AVX2_ASM"
+	GoBackendAVX2_KC     = "GOMLX_GO_AVX2_KC"
+	GoBackendAVX2_MC     = "GOMLX_GO_AVX2_MC"
+	GoBackendAVX2_NC     = "GOMLX_GO_AVX2_NC"
+	GoBackendNoSIMD_KC   = "GOMLX_GO_NOSIMD_KC"
+	GoBackendNoSIMD_MC   = "GOMLX_GO_NOSIMD_MC"
+	GoBackendNoSIMD_NC   = "GOMLX_GO_NOSIMD_NC"
 )
 
 // ReadBool reads the boolean value of the environment variable with the given name.
@@ -67,4 +82,16 @@ func ReadInt(name string, defaultValue int) (int, error) {
 		return defaultValue, errors.Wrapf(err, "invalid value %q for environment variable %q; must be an integer", val, name)
 	}
 	return valInt, nil
+}
+
+// MustReadInt reads the integer value of the environment variable with the given name.
+// If not set, it returns the defaultValue.
+//
+// It panics with an informative error if the value is set but it is not able to parse a valid integer value.
+func MustReadInt(name string, defaultValue int) int {
+	result, err := ReadInt(name, defaultValue)
+	if err != nil {
+		panic(errors.Errorf("Invalid value for %q: %+v", name, err))
+	}
+	return result
 }

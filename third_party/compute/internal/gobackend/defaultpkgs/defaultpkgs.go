@@ -9,10 +9,13 @@ import (
 	// Operations implementations:
 	_ "github.com/gomlx/compute/internal/gobackend/dot"
 	_ "github.com/gomlx/compute/internal/gobackend/fusedops"
+	_ "github.com/gomlx/compute/internal/gobackend/fusedops/dense"
 	_ "github.com/gomlx/compute/internal/gobackend/ops"
 
+	// Activations implementations:
+	_ "github.com/gomlx/compute/internal/gobackend/activations"
+
 	// Optimization passes:
-	_ "github.com/gomlx/compute/internal/gobackend/fusion"
 	_ "github.com/gomlx/compute/internal/gobackend/passes"
 
 	// DotGeneral implementations:

@@ -34,13 +34,24 @@ type DotGeneralExecFn[I, O interface {
 	backend *gobackend.Backend, layout Layout,
 	lhs, rhs []I,
 	batchSize, lhsCrossSize, rhsCrossSize, contractingSize int,
-	output []O)
+	output []O,
+	nodeData *NodeData)
 
 type ImplementationRegistration struct {
 	// implFn holds the DotGeneralExecFn[InputDType, OutputDType] for the specific ImplementationKey.
 	name     string
 	implFn   any
 	priority gobackend.RegisterPriority
+}
+
+// ImplFn returns the registered implementation function.
+func (r *ImplementationRegistration) ImplFn() any {
+	return r.implFn
+}
+
+// Name returns the name of the registered implementation.
+func (r *ImplementationRegistration) Name() string {
+	return r.name
 }
 
 var (
@@ -136,8 +147,8 @@ func CallRegisteredImplementation(
 	if err != nil {
 		panic(err)
 	}
-	callFn := callFnAny.(func(*gobackend.Backend, any, Layout, any, any, any, int, int, int, int))
-	callFn(backend, implFnAny, params.Layout, lhsFlat, rhsFlat, outputFlat, batchSize, lhsCrossSize, rhsCrossSize, contractingSize)
+	callFn := callFnAny.(func(*gobackend.Backend, any, Layout, any, any, any, int, int, int, int, *NodeData))
+	callFn(backend, implFnAny, params.Layout, lhsFlat, rhsFlat, outputFlat, batchSize, lhsCrossSize, rhsCrossSize, contractingSize, params)
 }
 
 var (
@@ -159,10 +170,11 @@ func callImplementationGeneric[I, O interface {
 	implFnAny any,
 	layout Layout,
 	lhsAny, rhsAny, outputAny any,
-	batchSize, lhsCrossSize, rhsCrossSize, contractingSize int) {
+	batchSize, lhsCrossSize, rhsCrossSize, contractingSize int,
+	nodeData *NodeData) {
 	lhs := lhsAny.([]I)
 	rhs := rhsAny.([]I)
 	output := outputAny.([]O)
 	implFn := implFnAny.(DotGeneralExecFn[I, O])
-	implFn(backend, layout, lhs, rhs, batchSize, lhsCrossSize, rhsCrossSize, contractingSize, output)
+	implFn(backend, layout, lhs, rhs, batchSize, lhsCrossSize, rhsCrossSize, contractingSize, output, nodeData)
 }

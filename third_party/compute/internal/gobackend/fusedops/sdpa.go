@@ -2,6 +2,8 @@ package fusedops
 
 import (
 	"math"
+	"sync"
+	"sync/atomic"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -51,13 +53,8 @@ func FusedScaledDotProductAttention(
 }
 
 func init() {
-	// DISABLED: the new matmul with SIMD support is much faster (+3x faster), so thi fused op ends up being slower,
-	// at least in a small sentence embedding model.
-	// TODO: add a SIMD version and re-evaluate.
-	if false {
-		gobackend.RegisterFusedScaledDotProductAttention.Register(FusedScaledDotProductAttention, gobackend.PriorityGeneric)
-		gobackend.SetNodeExecutor(compute.OpTypeFusedScaledDotProductAttention, gobackend.PriorityTyped, execFusedScaledDotProductAttention)
-	}
+	gobackend.RegisterFusedScaledDotProductAttention.Register(FusedScaledDotProductAttention, gobackend.PriorityGeneric)
+	gobackend.SetNodeExecutor(compute.OpTypeFusedScaledDotProductAttention, gobackend.PriorityTyped, execFusedScaledDotProductAttention)
 }
 
 type nodeScaledDotProductAttention struct {
@@ -135,9 +132,11 @@ func buildSDPANode(
 		return nil, errors.Errorf("%s: key must have rank 4, got %d", opName, kNode.Shape.Rank())
 	}
 	switch qNode.Shape.DType {
-	case dtypes.F8E4M3FN, dtypes.F8E5M2:
+	case dtypes.Float32, dtypes.Float64:
+		// Supported in go backend.
+	default:
 		return nil, errors.Wrapf(compute.ErrNotImplemented,
-			"%s: float8 input dtype %s is not implemented in the go backend", opName, qNode.Shape.DType)
+			"%s: dtype %s is not implemented in the go backend", opName, qNode.Shape.DType)
 	}
 
 	numHeads := qNode.Shape.Dimensions[axesLayout.HeadsAxis()]
@@ -158,44 +157,165 @@ func buildSDPANode(
 		scale = 1.0 / math.Sqrt(float64(headDim))
 	}
 
+	var batchDim, numHeadsDim, seqDim, kvDim int
+	var batchName, numHeadsName, seqName, kvName string
+	if axesLayout == compute.AttentionAxesLayoutBSHD {
+		batchDim = qNode.Shape.Dimensions[0]
+		batchName = qNode.Shape.AxisName(0)
+		numHeadsDim = numHeads
+		numHeadsName = qNode.Shape.AxisName(2)
+		seqDim = qNode.Shape.Dimensions[1]
+		seqName = qNode.Shape.AxisName(1)
+		kvDim = kNode.Shape.Dimensions[1]
+		kvName = kNode.Shape.AxisName(1)
+	} else {
+		// BHSD: [batch, heads, seq, headDim]
+		batchDim = qNode.Shape.Dimensions[0]
+		batchName = qNode.Shape.AxisName(0)
+		numHeadsDim = numHeads
+		numHeadsName = qNode.Shape.AxisName(1)
+		seqDim = qNode.Shape.Dimensions[2]
+		seqName = qNode.Shape.AxisName(2)
+		kvDim = kNode.Shape.Dimensions[2]
+		kvName = kNode.Shape.AxisName(2)
+	}
+
+	if mask != nil {
+		maskNode := inputs[3]
+		if maskNode.Shape.DType != dtypes.Bool && maskNode.Shape.DType != qNode.Shape.DType {
+			return nil, errors.Wrapf(compute.ErrNotImplemented,
+				"%s: mask dtype %s is not supported in the go backend (expected Bool or %s)",
+				opName, maskNode.Shape.DType, qNode.Shape.DType)
+		}
+		maskRank := maskNode.Shape.Rank()
+		if maskRank < 2 || maskRank > 4 {
+			return nil, errors.Wrapf(compute.ErrNotImplemented,
+				"%s: mask rank %d is not supported in the go backend (expected rank 2, 3, or 4)",
+				opName, maskRank)
+		}
+
+		var mBatchDim, mHeadsDim, mSeqDim, mKVDim int
+		var mBatchName, mHeadsName, mSeqName, mKVName string
+
+		switch maskRank {
+		case 4:
+			if axesLayout == compute.AttentionAxesLayoutBSHD {
+				mBatchDim = maskNode.Shape.Dimensions[0]
+				mBatchName = maskNode.Shape.AxisName(0)
+				mSeqDim = maskNode.Shape.Dimensions[1]
+				mSeqName = maskNode.Shape.AxisName(1)
+				mHeadsDim = maskNode.Shape.Dimensions[2]
+				mHeadsName = maskNode.Shape.AxisName(2)
+				mKVDim = maskNode.Shape.Dimensions[3]
+				mKVName = maskNode.Shape.AxisName(3)
+			} else {
+				mBatchDim = maskNode.Shape.Dimensions[0]
+				mBatchName = maskNode.Shape.AxisName(0)
+				mHeadsDim = maskNode.Shape.Dimensions[1]
+				mHeadsName = maskNode.Shape.AxisName(1)
+				mSeqDim = maskNode.Shape.Dimensions[2]
+				mSeqName = maskNode.Shape.AxisName(2)
+				mKVDim = maskNode.Shape.Dimensions[3]
+				mKVName = maskNode.Shape.AxisName(3)
+			}
+		case 3:
+			mBatchDim = maskNode.Shape.Dimensions[0]
+			mBatchName = maskNode.Shape.AxisName(0)
+			mHeadsDim = 1
+			mSeqDim = maskNode.Shape.Dimensions[1]
+			mSeqName = maskNode.Shape.AxisName(1)
+			mKVDim = maskNode.Shape.Dimensions[2]
+			mKVName = maskNode.Shape.AxisName(2)
+		case 2:
+			mBatchDim = 1
+			mHeadsDim = 1
+			mSeqDim = maskNode.Shape.Dimensions[0]
+			mSeqName = maskNode.Shape.AxisName(0)
+			mKVDim = maskNode.Shape.Dimensions[1]
+			mKVName = maskNode.Shape.AxisName(1)
+			if mSeqName != "" && mSeqName == batchName {
+				return nil, errors.Wrapf(compute.ErrNotImplemented,
+					"%s: 2D mask has batch axis %q instead of query sequence axis", opName, mSeqName)
+			}
+		}
+
+		if !isSDPABatchOrHeadCompatible(mBatchDim, mBatchName, batchDim, batchName) ||
+			!isSDPABatchOrHeadCompatible(mHeadsDim, mHeadsName, numHeadsDim, numHeadsName) ||
+			!isSDPASeqDimCompatible(mSeqDim, mSeqName, seqDim, seqName) ||
+			!isSDPASeqDimCompatible(mKVDim, mKVName, kvDim, kvName) {
+			return nil, errors.Wrapf(compute.ErrNotImplemented,
+				"%s: mask shape %s is not supported by go backend fused SDPA (requires [batch, heads, %d, %d])",
+				opName, maskNode.Shape, seqDim, kvDim)
+		}
+	}
+
 	if hasBias {
 		// Bias input is the last appended value; resolve its node from inputs.
 		biasIdx := len(inputs) - 1
 		biasNode := inputs[biasIdx]
-		if !biasNode.Shape.DType.IsFloat() {
-			return nil, errors.Errorf("%s: bias must be a float dtype matching the compute dtype, got %s",
-				opName, biasNode.Shape.DType)
+		if biasNode.Shape.DType != qNode.Shape.DType {
+			return nil, errors.Wrapf(compute.ErrNotImplemented,
+				"%s: bias must be a float dtype matching the compute dtype (%s), got %s",
+				opName, qNode.Shape.DType, biasNode.Shape.DType)
 		}
 		biasRank := biasNode.Shape.Rank()
 		if biasRank < 2 || biasRank > 4 {
-			return nil, errors.Errorf("%s: bias must have rank 2, 3, or 4, got rank %d", opName, biasRank)
+			return nil, errors.Wrapf(compute.ErrNotImplemented,
+				"%s: bias must have rank 2, 3, or 4, got rank %d", opName, biasRank)
 		}
-		// Score shape is [B, H, S, Skv]. Bias dims are right-aligned and each must be 1
-		// or equal to the corresponding score dim (standard broadcasting contract).
-		var batchDim, numHeadsDim, seqDim, kvDim int
-		if axesLayout == compute.AttentionAxesLayoutBSHD {
-			batchDim = qNode.Shape.Dimensions[0]
-			numHeadsDim = numHeads
-			seqDim = qNode.Shape.Dimensions[1]
-			kvDim = kNode.Shape.Dimensions[1]
-		} else {
-			// BHSD: [batch, heads, seq, headDim]
-			batchDim = qNode.Shape.Dimensions[0]
-			numHeadsDim = numHeads
-			seqDim = qNode.Shape.Dimensions[2]
-			kvDim = kNode.Shape.Dimensions[2]
-		}
-		scoreDims := [4]int{batchDim, numHeadsDim, seqDim, kvDim}
-		biasDims := biasNode.Shape.Dimensions
-		// Right-align bias dims against score dims.
-		offset := 4 - biasRank
-		for i, bd := range biasDims {
-			sd := scoreDims[offset+i]
-			if bd != 1 && bd != sd {
-				return nil, errors.Errorf(
-					"%s: bias dim %d is %d, not broadcastable to score dim %d (score shape [%d,%d,%d,%d])",
-					opName, i, bd, sd, scoreDims[0], scoreDims[1], scoreDims[2], scoreDims[3])
+
+		var bBatchDim, bHeadsDim, bSeqDim, bKVDim int
+		var bBatchName, bHeadsName, bSeqName, bKVName string
+
+		switch biasRank {
+		case 4:
+			if axesLayout == compute.AttentionAxesLayoutBSHD {
+				bBatchDim = biasNode.Shape.Dimensions[0]
+				bBatchName = biasNode.Shape.AxisName(0)
+				bSeqDim = biasNode.Shape.Dimensions[1]
+				bSeqName = biasNode.Shape.AxisName(1)
+				bHeadsDim = biasNode.Shape.Dimensions[2]
+				bHeadsName = biasNode.Shape.AxisName(2)
+				bKVDim = biasNode.Shape.Dimensions[3]
+				bKVName = biasNode.Shape.AxisName(3)
+			} else {
+				bBatchDim = biasNode.Shape.Dimensions[0]
+				bBatchName = biasNode.Shape.AxisName(0)
+				bHeadsDim = biasNode.Shape.Dimensions[1]
+				bHeadsName = biasNode.Shape.AxisName(1)
+				bSeqDim = biasNode.Shape.Dimensions[2]
+				bSeqName = biasNode.Shape.AxisName(2)
+				bKVDim = biasNode.Shape.Dimensions[3]
+				bKVName = biasNode.Shape.AxisName(3)
 			}
+		case 3:
+			bBatchDim = biasNode.Shape.Dimensions[0]
+			bBatchName = biasNode.Shape.AxisName(0)
+			bHeadsDim = 1
+			bSeqDim = biasNode.Shape.Dimensions[1]
+			bSeqName = biasNode.Shape.AxisName(1)
+			bKVDim = biasNode.Shape.Dimensions[2]
+			bKVName = biasNode.Shape.AxisName(2)
+		case 2:
+			bBatchDim = 1
+			bHeadsDim = 1
+			bSeqDim = biasNode.Shape.Dimensions[0]
+			bSeqName = biasNode.Shape.AxisName(0)
+			bKVDim = biasNode.Shape.Dimensions[1]
+			bKVName = biasNode.Shape.AxisName(1)
+			if bSeqName != "" && bSeqName == batchName {
+				return nil, errors.Wrapf(compute.ErrNotImplemented,
+					"%s: 2D bias has batch axis %q instead of query sequence axis", opName, bSeqName)
+			}
+		}
+
+		if !isSDPABatchOrHeadCompatible(bBatchDim, bBatchName, batchDim, batchName) ||
+			!isSDPABatchOrHeadCompatible(bHeadsDim, bHeadsName, numHeadsDim, numHeadsName) ||
+			!isSDPASeqDimCompatible(bSeqDim, bSeqName, seqDim, seqName) ||
+			!isSDPASeqDimCompatible(bKVDim, bKVName, kvDim, kvName) {
+			return nil, errors.Wrapf(compute.ErrNotImplemented,
+				"%s: bias shape %s is not supported by go backend fused SDPA (requires [batch, heads, %d, %d])",
+				opName, biasNode.Shape, seqDim, kvDim)
 		}
 	}
 
@@ -207,6 +327,47 @@ func buildSDPANode(
 	}
 	node, _ := f.GetOrCreateNode(opType, qNode.Shape.Clone(), inputs, data)
 	return node, nil
+}
+
+// isSDPABatchOrHeadCompatible checks if a batch or head dimension can be broadcast (dim == 1)
+// or matches the target dimension.
+func isSDPABatchOrHeadCompatible(dim int, name string, targetDim int, targetName string) bool {
+	if dim == 1 {
+		return true
+	}
+	if dim > 0 && targetDim > 0 {
+		return dim == targetDim
+	}
+	if dim < 0 && targetDim < 0 {
+		if name != "" && targetName != "" {
+			return name == targetName
+		}
+		return true
+	}
+	return false
+}
+
+// isSDPASeqDimCompatible checks if a sequence dimension in mask or bias matches the target sequence dimension.
+// The go backend kernel cannot broadcast across sequence dimensions, so dim == 1 is only valid if targetDim == 1.
+func isSDPASeqDimCompatible(dim int, name string, targetDim int, targetName string) bool {
+	if targetDim == 1 {
+		return dim == 1
+	}
+	if dim == 1 {
+		// targetDim is either > 1 or dynamic (< 0). The go backend kernel cannot broadcast across
+		// sequence length, so dim == 1 is not supported.
+		return false
+	}
+	if dim > 0 && targetDim > 0 {
+		return dim == targetDim
+	}
+	if dim < 0 && targetDim < 0 {
+		if name != "" && targetName != "" {
+			return name == targetName
+		}
+		return true
+	}
+	return false
 }
 
 // execFusedScaledDotProductAttention implements multi-head scaled dot-product attention.
@@ -290,11 +451,11 @@ func execFusedScaledDotProductAttention(backend *gobackend.Backend, node *goback
 
 	switch query.RawShape.DType {
 	case dtypes.Float32:
-		sdpaMultiHeadGeneric[float32](query, key, value, mask, bias, output, data, maskBatchStride, maskHeadStride, biasBatchStride, biasHeadStride, querySeqLen, keyValueSeqLen)
+		sdpaMultiHeadGeneric[float32](backend, query, key, value, mask, bias, output, data, maskBatchStride, maskHeadStride, biasBatchStride, biasHeadStride, querySeqLen, keyValueSeqLen)
 	case dtypes.Float64:
-		sdpaMultiHeadGeneric[float64](query, key, value, mask, bias, output, data, maskBatchStride, maskHeadStride, biasBatchStride, biasHeadStride, querySeqLen, keyValueSeqLen)
+		sdpaMultiHeadGeneric[float64](backend, query, key, value, mask, bias, output, data, maskBatchStride, maskHeadStride, biasBatchStride, biasHeadStride, querySeqLen, keyValueSeqLen)
 	default:
-		return nil, errors.Errorf("FusedScaledDotProductAttention: unsupported dtype %s", query.RawShape.DType)
+		return nil, errors.Wrapf(compute.ErrNotImplemented, "FusedScaledDotProductAttention: unsupported dtype %s", query.RawShape.DType)
 	}
 
 	return output, nil
@@ -518,7 +679,13 @@ func sdpaGeneric[T float32 | float64](
 	}
 }
 
-func sdpaMultiHeadGeneric[T float32 | float64](query, key, value, mask, bias, output *gobackend.Buffer, data *nodeScaledDotProductAttention, maskBatchStride, maskHeadStride, biasBatchStride, biasHeadStride int, querySeqLen, keyValueSeqLen []int32) {
+func sdpaMultiHeadGeneric[T float32 | float64](
+	backend *gobackend.Backend,
+	query, key, value, mask, bias, output *gobackend.Buffer,
+	data *nodeScaledDotProductAttention,
+	maskBatchStride, maskHeadStride, biasBatchStride, biasHeadStride int,
+	querySeqLen, keyValueSeqLen []int32,
+) {
 	q := query.Flat.([]T)
 	k := key.Flat.([]T)
 	v := value.Flat.([]T)
@@ -577,9 +744,10 @@ func sdpaMultiHeadGeneric[T float32 | float64](query, key, value, mask, bias, ou
 		kvBatchStride = numKVHeads * kvLen * headDim
 	}
 
-	scores := make([]T, groupSize*seqLen*kvLen)
 	maskSliceLen := seqLen * kvLen
-	for batchIdx := range batchSize {
+	archFn := gobackend.GetSDPAArchDispatcher()
+
+	processHead := func(batchIdx, kvHeadIdx int, scores []T) {
 		qLimit := seqLen
 		kvLimit := kvLen
 		if len(querySeqLen) > 0 {
@@ -588,49 +756,112 @@ func sdpaMultiHeadGeneric[T float32 | float64](query, key, value, mask, bias, ou
 		if len(keyValueSeqLen) > 0 {
 			kvLimit = max(0, min(int(keyValueSeqLen[batchIdx]), kvLen))
 		}
-		for kvHeadIdx := range numKVHeads {
-			qOff := batchIdx*qBatchStride + kvHeadIdx*groupSize*qHeadStride
-			kvOff := batchIdx*kvBatchStride + kvHeadIdx*kvHeadStride
+		qOff := batchIdx*qBatchStride + kvHeadIdx*groupSize*qHeadStride
+		kvOff := batchIdx*kvBatchStride + kvHeadIdx*kvHeadStride
 
-			// Compute mask slice and group stride for this KV head group.
-			var additiveMaskSlice []T
-			var booleanMaskSlice []bool
-			maskGroupStride := 0
-			if len(additiveMask) > 0 || len(booleanMask) > 0 {
-				maskOffset := batchIdx*maskBatchStride + kvHeadIdx*groupSize*maskHeadStride
-				maskEnd := maskOffset + maskSliceLen
-				if maskHeadStride > 0 && groupSize > 1 {
-					maskEnd = maskOffset + (groupSize-1)*maskHeadStride + maskSliceLen
-					maskGroupStride = maskHeadStride
+		// Compute mask slice and group stride for this KV head group.
+		var additiveMaskSlice []T
+		var booleanMaskSlice []bool
+		maskGroupStride := 0
+		if len(additiveMask) > 0 || len(booleanMask) > 0 {
+			maskOffset := batchIdx*maskBatchStride + kvHeadIdx*groupSize*maskHeadStride
+			maskEnd := maskOffset + maskSliceLen
+			if maskHeadStride > 0 && groupSize > 1 {
+				maskEnd = maskOffset + (groupSize-1)*maskHeadStride + maskSliceLen
+				maskGroupStride = maskHeadStride
+			}
+			if len(additiveMask) > 0 {
+				additiveMaskSlice = additiveMask[maskOffset:maskEnd]
+			} else {
+				booleanMaskSlice = booleanMask[maskOffset:maskEnd]
+			}
+		}
+		// Compute bias slice and group stride for this KV head group.
+		var additiveBiasSlice []T
+		biasGroupStride := 0
+		if len(additiveBias) > 0 {
+			// *groupSize: bias is per-Q-head under GQA; first Q-head of this KV group starts at kvHeadIdx*groupSize.
+			biasOffset := batchIdx*biasBatchStride + kvHeadIdx*groupSize*biasHeadStride
+			biasEnd := biasOffset + maskSliceLen
+			if biasHeadStride > 0 && groupSize > 1 {
+				biasEnd = biasOffset + (groupSize-1)*biasHeadStride + maskSliceLen
+				biasGroupStride = biasHeadStride
+			}
+			additiveBiasSlice = additiveBias[biasOffset:biasEnd]
+		}
+
+		if archFn != nil {
+			if qF32, ok := any(q).([]float32); ok {
+				kF32 := any(k).([]float32)
+				vF32 := any(v).([]float32)
+				outF32 := any(out).([]float32)
+				var addMaskF32 []float32
+				if len(additiveMaskSlice) > 0 {
+					addMaskF32 = any(additiveMaskSlice).([]float32)
 				}
-				if len(additiveMask) > 0 {
-					additiveMaskSlice = additiveMask[maskOffset:maskEnd]
-				} else {
-					booleanMaskSlice = booleanMask[maskOffset:maskEnd]
+				var addBiasF32 []float32
+				if len(additiveBiasSlice) > 0 {
+					addBiasF32 = any(additiveBiasSlice).([]float32)
+				}
+				scratchF32 := any(scores).([]float32)
+
+				if archFn(
+					qF32, kF32, vF32, outF32,
+					qOff, kvOff, qSeqStride, kvSeqStride, qHeadStride,
+					addMaskF32, booleanMaskSlice, maskGroupStride,
+					addBiasF32, biasGroupStride,
+					scratchF32,
+					groupSize, seqLen, kvLen, headDim,
+					float32(scale), causal,
+					qLimit, kvLimit,
+				) {
+					return
 				}
 			}
-			// Compute bias slice and group stride for this KV head group.
-			var additiveBiasSlice []T
-			biasGroupStride := 0
-			if len(additiveBias) > 0 {
-				// *groupSize: bias is per-Q-head under GQA; first Q-head of this KV group starts at kvHeadIdx*groupSize.
-				biasOffset := batchIdx*biasBatchStride + kvHeadIdx*groupSize*biasHeadStride
-				biasEnd := biasOffset + maskSliceLen
-				if biasHeadStride > 0 && groupSize > 1 {
-					biasEnd = biasOffset + (groupSize-1)*biasHeadStride + maskSliceLen
-					biasGroupStride = biasHeadStride
+		}
+
+		sdpaGeneric(
+			q, k, v, qOff, kvOff, qSeqStride, kvSeqStride, qHeadStride,
+			additiveMaskSlice, booleanMaskSlice, maskGroupStride,
+			additiveBiasSlice, biasGroupStride,
+			scores,
+			out,
+			groupSize, seqLen, kvLen, headDim, scale, causal,
+			qLimit, kvLimit,
+		)
+	}
+
+	totalTasks := batchSize * numKVHeads
+	if backend != nil && backend.Workers != nil && backend.Workers.IsEnabled() && totalTasks > 1 {
+		numWorkers := backend.Workers.AdjustedMaxParallelism()
+		workersToStart := min(totalTasks, numWorkers)
+		var taskCounter atomic.Int64
+		var wg sync.WaitGroup
+		scratchSize := max(groupSize*seqLen*kvLen, kvLen)
+
+		for range workersToStart {
+			wg.Add(1)
+			backend.Workers.WaitToStart(func() {
+				defer wg.Done()
+				workerScores := make([]T, scratchSize)
+				for {
+					taskIdx := int(taskCounter.Add(1) - 1)
+					if taskIdx >= totalTasks {
+						break
+					}
+					batchIdx := taskIdx / numKVHeads
+					kvHeadIdx := taskIdx % numKVHeads
+					processHead(batchIdx, kvHeadIdx, workerScores)
 				}
-				additiveBiasSlice = additiveBias[biasOffset:biasEnd]
+			})
+		}
+		wg.Wait()
+	} else {
+		scores := make([]T, max(groupSize*seqLen*kvLen, kvLen))
+		for batchIdx := range batchSize {
+			for kvHeadIdx := range numKVHeads {
+				processHead(batchIdx, kvHeadIdx, scores)
 			}
-			sdpaGeneric(
-				q, k, v, qOff, kvOff, qSeqStride, kvSeqStride, qHeadStride,
-				additiveMaskSlice, booleanMaskSlice, maskGroupStride,
-				additiveBiasSlice, biasGroupStride,
-				scores,
-				out,
-				groupSize, seqLen, kvLen, headDim, scale, causal,
-				qLimit, kvLimit,
-			)
 		}
 	}
 }

@@ -39,6 +39,9 @@ func execConvertDType(backend *gobackend.Backend, node *gobackend.Node, inputs [
 	if err != nil {
 		return nil, err
 	}
+	if backend.NoOps {
+		return output, nil
+	}
 	convertFnAny, err := ConvertDTypePairMap.Get(operand.RawShape.DType, output.RawShape.DType)
 	if err != nil {
 		return nil, err

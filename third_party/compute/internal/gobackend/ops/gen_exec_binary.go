@@ -47,43 +47,49 @@ func execAdd(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 		// lhsIsScalarOr1, rhsIsScalarOr1 = rhsIsScalarOr1, lhsIsScalarOr1
 	}
 
+	if backend.NoOps {
+		return output, nil
+	}
+
+	bcastCfg := GetBroadcastConfig(node, lhs, rhs, output)
+
 	switch lhs.RawShape.DType { //nolint:exhaustive
 
 	case dtypes.Uint8:
-		execAddNumericGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]uint8), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execAddNumericGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]uint8), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint16:
-		execAddNumericGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]uint16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execAddNumericGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]uint16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint32:
-		execAddNumericGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]uint32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execAddNumericGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]uint32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint64:
-		execAddNumericGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]uint64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execAddNumericGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]uint64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int8:
-		execAddNumericGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]int8), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execAddNumericGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]int8), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int16:
-		execAddNumericGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]int16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execAddNumericGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]int16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int32:
-		execAddNumericGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]int32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execAddNumericGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]int32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int64:
-		execAddNumericGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]int64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execAddNumericGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]int64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float32:
-		execAddNumericGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]float32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execAddNumericGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]float32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float64:
-		execAddNumericGeneric(lhs.Flat.([]float64), rhs.Flat.([]float64), output.Flat.([]float64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execAddNumericGeneric(lhs.Flat.([]float64), rhs.Flat.([]float64), output.Flat.([]float64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.BFloat16:
-		execAddNumericBFloat16(lhs.Flat.([]bfloat16.BFloat16), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]bfloat16.BFloat16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execAddNumericBFloat16(lhs.Flat.([]bfloat16.BFloat16), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]bfloat16.BFloat16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float16:
-		execAddNumericFloat16(lhs.Flat.([]float16.Float16), rhs.Flat.([]float16.Float16), output.Flat.([]float16.Float16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execAddNumericFloat16(lhs.Flat.([]float16.Float16), rhs.Flat.([]float16.Float16), output.Flat.([]float16.Float16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	default:
 		return nil, errors.Errorf("unsupported data type %s for %s", output.RawShape.DType, node.OpType)
@@ -92,7 +98,7 @@ func execAdd(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 }
 
 func execAddNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, output []T,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// Case 1: One side (rhs) is a scalar: only iterate over the lhs.
@@ -101,15 +107,76 @@ func execAddNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, outp
 			output[ii] = input + c
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for ii, input := range lhs {
 			output[ii] = input + rhs[ii]
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[offset+b] + rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[b] + rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[offset+b] + c
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c + rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c + rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[b] + c
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] + rhs[indices.RHSFlatIdx]
 		}
@@ -117,7 +184,7 @@ func execAddNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, outp
 	}
 }
 func execAddNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFloat16,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// One side (rhs) is a scalar: only iterate over the lhs.
@@ -127,7 +194,7 @@ func execAddNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFlo
 			output[ii] = bfloat16.FromFloat32(a + c)
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for outputIdx := range output {
 			a := lhs[outputIdx].Float32()
@@ -135,9 +202,78 @@ func execAddNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFlo
 			output[outputIdx] = bfloat16.FromFloat32(a + b)
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				bF32 := rhs[b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(aF32 + bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(aF32 + bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(aF32 + bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(aF32 + bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(aF32 + bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(aF32 + bF32)
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			a := lhs[indices.LHSFlatIdx].Float32()
 			b := rhs[indices.RHSFlatIdx].Float32()
@@ -147,7 +283,7 @@ func execAddNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFlo
 	}
 }
 func execAddNumericFloat16(lhs, rhs []float16.Float16, output []float16.Float16,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// One side (rhs) is a scalar: only iterate over the lhs.
@@ -157,7 +293,7 @@ func execAddNumericFloat16(lhs, rhs []float16.Float16, output []float16.Float16,
 			output[ii] = float16.FromFloat32(a + c)
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for outputIdx := range output {
 			a := lhs[outputIdx].Float32()
@@ -165,9 +301,78 @@ func execAddNumericFloat16(lhs, rhs []float16.Float16, output []float16.Float16,
 			output[outputIdx] = float16.FromFloat32(a + b)
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				bF32 := rhs[b].Float32()
+				output[offset+b] = float16.FromFloat32(aF32 + bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = float16.FromFloat32(aF32 + bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				output[offset+b] = float16.FromFloat32(aF32 + bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = float16.FromFloat32(aF32 + bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[b].Float32()
+				output[offset+b] = float16.FromFloat32(aF32 + bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				output[offset+b] = float16.FromFloat32(aF32 + bF32)
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			a := lhs[indices.LHSFlatIdx].Float32()
 			b := rhs[indices.RHSFlatIdx].Float32()
@@ -186,43 +391,49 @@ func execMul(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 		// lhsIsScalarOr1, rhsIsScalarOr1 = rhsIsScalarOr1, lhsIsScalarOr1
 	}
 
+	if backend.NoOps {
+		return output, nil
+	}
+
+	bcastCfg := GetBroadcastConfig(node, lhs, rhs, output)
+
 	switch lhs.RawShape.DType { //nolint:exhaustive
 
 	case dtypes.Uint8:
-		execMulNumericGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]uint8), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMulNumericGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]uint8), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint16:
-		execMulNumericGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]uint16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMulNumericGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]uint16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint32:
-		execMulNumericGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]uint32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMulNumericGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]uint32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint64:
-		execMulNumericGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]uint64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMulNumericGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]uint64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int8:
-		execMulNumericGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]int8), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMulNumericGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]int8), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int16:
-		execMulNumericGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]int16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMulNumericGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]int16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int32:
-		execMulNumericGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]int32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMulNumericGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]int32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int64:
-		execMulNumericGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]int64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMulNumericGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]int64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float32:
-		execMulNumericGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]float32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMulNumericGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]float32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float64:
-		execMulNumericGeneric(lhs.Flat.([]float64), rhs.Flat.([]float64), output.Flat.([]float64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMulNumericGeneric(lhs.Flat.([]float64), rhs.Flat.([]float64), output.Flat.([]float64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.BFloat16:
-		execMulNumericBFloat16(lhs.Flat.([]bfloat16.BFloat16), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]bfloat16.BFloat16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMulNumericBFloat16(lhs.Flat.([]bfloat16.BFloat16), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]bfloat16.BFloat16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float16:
-		execMulNumericFloat16(lhs.Flat.([]float16.Float16), rhs.Flat.([]float16.Float16), output.Flat.([]float16.Float16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMulNumericFloat16(lhs.Flat.([]float16.Float16), rhs.Flat.([]float16.Float16), output.Flat.([]float16.Float16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	default:
 		return nil, errors.Errorf("unsupported data type %s for %s", output.RawShape.DType, node.OpType)
@@ -231,7 +442,7 @@ func execMul(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 }
 
 func execMulNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, output []T,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// Case 1: One side (rhs) is a scalar: only iterate over the lhs.
@@ -240,15 +451,76 @@ func execMulNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, outp
 			output[ii] = input * c
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for ii, input := range lhs {
 			output[ii] = input * rhs[ii]
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[offset+b] * rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[b] * rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[offset+b] * c
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c * rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c * rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[b] * c
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] * rhs[indices.RHSFlatIdx]
 		}
@@ -256,7 +528,7 @@ func execMulNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, outp
 	}
 }
 func execMulNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFloat16,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// One side (rhs) is a scalar: only iterate over the lhs.
@@ -266,7 +538,7 @@ func execMulNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFlo
 			output[ii] = bfloat16.FromFloat32(a * c)
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for outputIdx := range output {
 			a := lhs[outputIdx].Float32()
@@ -274,9 +546,78 @@ func execMulNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFlo
 			output[outputIdx] = bfloat16.FromFloat32(a * b)
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				bF32 := rhs[b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(aF32 * bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(aF32 * bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(aF32 * bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(aF32 * bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(aF32 * bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(aF32 * bF32)
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			a := lhs[indices.LHSFlatIdx].Float32()
 			b := rhs[indices.RHSFlatIdx].Float32()
@@ -286,7 +627,7 @@ func execMulNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFlo
 	}
 }
 func execMulNumericFloat16(lhs, rhs []float16.Float16, output []float16.Float16,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// One side (rhs) is a scalar: only iterate over the lhs.
@@ -296,7 +637,7 @@ func execMulNumericFloat16(lhs, rhs []float16.Float16, output []float16.Float16,
 			output[ii] = float16.FromFloat32(a * c)
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for outputIdx := range output {
 			a := lhs[outputIdx].Float32()
@@ -304,9 +645,78 @@ func execMulNumericFloat16(lhs, rhs []float16.Float16, output []float16.Float16,
 			output[outputIdx] = float16.FromFloat32(a * b)
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				bF32 := rhs[b].Float32()
+				output[offset+b] = float16.FromFloat32(aF32 * bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = float16.FromFloat32(aF32 * bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				output[offset+b] = float16.FromFloat32(aF32 * bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = float16.FromFloat32(aF32 * bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[b].Float32()
+				output[offset+b] = float16.FromFloat32(aF32 * bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				output[offset+b] = float16.FromFloat32(aF32 * bF32)
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			a := lhs[indices.LHSFlatIdx].Float32()
 			b := rhs[indices.RHSFlatIdx].Float32()
@@ -321,43 +731,49 @@ func execSub(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 	lhs, rhs, output, lhsIsScalarOr1, rhsIsScalarOr1 := binaryOperandsAndOutputForExecution(backend, node, inputs, inputsOwned, node.Shape)
 	_, _ = lhsIsScalarOr1, rhsIsScalarOr1
 
+	if backend.NoOps {
+		return output, nil
+	}
+
+	bcastCfg := GetBroadcastConfig(node, lhs, rhs, output)
+
 	switch lhs.RawShape.DType { //nolint:exhaustive
 
 	case dtypes.Uint8:
-		execSubNumericGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]uint8), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execSubNumericGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]uint8), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint16:
-		execSubNumericGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]uint16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execSubNumericGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]uint16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint32:
-		execSubNumericGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]uint32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execSubNumericGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]uint32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint64:
-		execSubNumericGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]uint64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execSubNumericGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]uint64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int8:
-		execSubNumericGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]int8), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execSubNumericGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]int8), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int16:
-		execSubNumericGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]int16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execSubNumericGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]int16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int32:
-		execSubNumericGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]int32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execSubNumericGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]int32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int64:
-		execSubNumericGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]int64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execSubNumericGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]int64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float32:
-		execSubNumericGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]float32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execSubNumericGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]float32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float64:
-		execSubNumericGeneric(lhs.Flat.([]float64), rhs.Flat.([]float64), output.Flat.([]float64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execSubNumericGeneric(lhs.Flat.([]float64), rhs.Flat.([]float64), output.Flat.([]float64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.BFloat16:
-		execSubNumericBFloat16(lhs.Flat.([]bfloat16.BFloat16), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]bfloat16.BFloat16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execSubNumericBFloat16(lhs.Flat.([]bfloat16.BFloat16), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]bfloat16.BFloat16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float16:
-		execSubNumericFloat16(lhs.Flat.([]float16.Float16), rhs.Flat.([]float16.Float16), output.Flat.([]float16.Float16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execSubNumericFloat16(lhs.Flat.([]float16.Float16), rhs.Flat.([]float16.Float16), output.Flat.([]float16.Float16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	default:
 		return nil, errors.Errorf("unsupported data type %s for %s", output.RawShape.DType, node.OpType)
@@ -366,7 +782,7 @@ func execSub(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 }
 
 func execSubNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, output []T,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// Case 1: One side (rhs) is a scalar: only iterate over the lhs.
@@ -382,15 +798,76 @@ func execSubNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, outp
 			output[ii] = c - input
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for ii, input := range lhs {
 			output[ii] = input - rhs[ii]
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[offset+b] - rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[b] - rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[offset+b] - c
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c - rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c - rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[b] - c
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] - rhs[indices.RHSFlatIdx]
 		}
@@ -398,7 +875,7 @@ func execSubNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, outp
 	}
 }
 func execSubNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFloat16,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// One side (rhs) is a scalar: only iterate over the lhs.
@@ -416,7 +893,7 @@ func execSubNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFlo
 			output[ii] = bfloat16.FromFloat32(c - a)
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for outputIdx := range output {
 			a := lhs[outputIdx].Float32()
@@ -424,9 +901,78 @@ func execSubNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFlo
 			output[outputIdx] = bfloat16.FromFloat32(a - b)
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				bF32 := rhs[b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(aF32 - bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(aF32 - bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(aF32 - bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(aF32 - bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(aF32 - bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(aF32 - bF32)
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			a := lhs[indices.LHSFlatIdx].Float32()
 			b := rhs[indices.RHSFlatIdx].Float32()
@@ -436,7 +982,7 @@ func execSubNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFlo
 	}
 }
 func execSubNumericFloat16(lhs, rhs []float16.Float16, output []float16.Float16,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// One side (rhs) is a scalar: only iterate over the lhs.
@@ -454,7 +1000,7 @@ func execSubNumericFloat16(lhs, rhs []float16.Float16, output []float16.Float16,
 			output[ii] = float16.FromFloat32(c - a)
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for outputIdx := range output {
 			a := lhs[outputIdx].Float32()
@@ -462,9 +1008,78 @@ func execSubNumericFloat16(lhs, rhs []float16.Float16, output []float16.Float16,
 			output[outputIdx] = float16.FromFloat32(a - b)
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				bF32 := rhs[b].Float32()
+				output[offset+b] = float16.FromFloat32(aF32 - bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = float16.FromFloat32(aF32 - bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				output[offset+b] = float16.FromFloat32(aF32 - bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = float16.FromFloat32(aF32 - bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[b].Float32()
+				output[offset+b] = float16.FromFloat32(aF32 - bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				output[offset+b] = float16.FromFloat32(aF32 - bF32)
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			a := lhs[indices.LHSFlatIdx].Float32()
 			b := rhs[indices.RHSFlatIdx].Float32()
@@ -479,43 +1094,49 @@ func execDiv(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 	lhs, rhs, output, lhsIsScalarOr1, rhsIsScalarOr1 := binaryOperandsAndOutputForExecution(backend, node, inputs, inputsOwned, node.Shape)
 	_, _ = lhsIsScalarOr1, rhsIsScalarOr1
 
+	if backend.NoOps {
+		return output, nil
+	}
+
+	bcastCfg := GetBroadcastConfig(node, lhs, rhs, output)
+
 	switch lhs.RawShape.DType { //nolint:exhaustive
 
 	case dtypes.Uint8:
-		execDivNumericGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]uint8), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execDivNumericGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]uint8), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint16:
-		execDivNumericGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]uint16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execDivNumericGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]uint16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint32:
-		execDivNumericGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]uint32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execDivNumericGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]uint32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint64:
-		execDivNumericGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]uint64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execDivNumericGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]uint64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int8:
-		execDivNumericGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]int8), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execDivNumericGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]int8), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int16:
-		execDivNumericGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]int16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execDivNumericGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]int16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int32:
-		execDivNumericGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]int32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execDivNumericGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]int32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int64:
-		execDivNumericGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]int64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execDivNumericGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]int64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float32:
-		execDivNumericGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]float32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execDivNumericGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]float32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float64:
-		execDivNumericGeneric(lhs.Flat.([]float64), rhs.Flat.([]float64), output.Flat.([]float64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execDivNumericGeneric(lhs.Flat.([]float64), rhs.Flat.([]float64), output.Flat.([]float64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.BFloat16:
-		execDivNumericBFloat16(lhs.Flat.([]bfloat16.BFloat16), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]bfloat16.BFloat16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execDivNumericBFloat16(lhs.Flat.([]bfloat16.BFloat16), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]bfloat16.BFloat16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float16:
-		execDivNumericFloat16(lhs.Flat.([]float16.Float16), rhs.Flat.([]float16.Float16), output.Flat.([]float16.Float16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execDivNumericFloat16(lhs.Flat.([]float16.Float16), rhs.Flat.([]float16.Float16), output.Flat.([]float16.Float16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	default:
 		return nil, errors.Errorf("unsupported data type %s for %s", output.RawShape.DType, node.OpType)
@@ -524,7 +1145,7 @@ func execDiv(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 }
 
 func execDivNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, output []T,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// Case 1: One side (rhs) is a scalar: only iterate over the lhs.
@@ -540,15 +1161,76 @@ func execDivNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, outp
 			output[ii] = c / input
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for ii, input := range lhs {
 			output[ii] = input / rhs[ii]
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[offset+b] / rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[b] / rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[offset+b] / c
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c / rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c / rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[b] / c
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] / rhs[indices.RHSFlatIdx]
 		}
@@ -556,7 +1238,7 @@ func execDivNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, outp
 	}
 }
 func execDivNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFloat16,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// One side (rhs) is a scalar: only iterate over the lhs.
@@ -574,7 +1256,7 @@ func execDivNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFlo
 			output[ii] = bfloat16.FromFloat32(c / a)
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for outputIdx := range output {
 			a := lhs[outputIdx].Float32()
@@ -582,9 +1264,78 @@ func execDivNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFlo
 			output[outputIdx] = bfloat16.FromFloat32(a / b)
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				bF32 := rhs[b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(aF32 / bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(aF32 / bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(aF32 / bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(aF32 / bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(aF32 / bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(aF32 / bF32)
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			a := lhs[indices.LHSFlatIdx].Float32()
 			b := rhs[indices.RHSFlatIdx].Float32()
@@ -594,7 +1345,7 @@ func execDivNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFlo
 	}
 }
 func execDivNumericFloat16(lhs, rhs []float16.Float16, output []float16.Float16,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// One side (rhs) is a scalar: only iterate over the lhs.
@@ -612,7 +1363,7 @@ func execDivNumericFloat16(lhs, rhs []float16.Float16, output []float16.Float16,
 			output[ii] = float16.FromFloat32(c / a)
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for outputIdx := range output {
 			a := lhs[outputIdx].Float32()
@@ -620,9 +1371,78 @@ func execDivNumericFloat16(lhs, rhs []float16.Float16, output []float16.Float16,
 			output[outputIdx] = float16.FromFloat32(a / b)
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				bF32 := rhs[b].Float32()
+				output[offset+b] = float16.FromFloat32(aF32 / bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = float16.FromFloat32(aF32 / bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				output[offset+b] = float16.FromFloat32(aF32 / bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = float16.FromFloat32(aF32 / bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[b].Float32()
+				output[offset+b] = float16.FromFloat32(aF32 / bF32)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				output[offset+b] = float16.FromFloat32(aF32 / bF32)
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			a := lhs[indices.LHSFlatIdx].Float32()
 			b := rhs[indices.RHSFlatIdx].Float32()
@@ -637,43 +1457,49 @@ func execRem(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 	lhs, rhs, output, lhsIsScalarOr1, rhsIsScalarOr1 := binaryOperandsAndOutputForExecution(backend, node, inputs, inputsOwned, node.Shape)
 	_, _ = lhsIsScalarOr1, rhsIsScalarOr1
 
+	if backend.NoOps {
+		return output, nil
+	}
+
+	bcastCfg := GetBroadcastConfig(node, lhs, rhs, output)
+
 	switch lhs.RawShape.DType { //nolint:exhaustive
 
 	case dtypes.Uint8:
-		execRemIntegerGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]uint8), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execRemIntegerGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]uint8), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint16:
-		execRemIntegerGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]uint16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execRemIntegerGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]uint16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint32:
-		execRemIntegerGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]uint32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execRemIntegerGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]uint32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint64:
-		execRemIntegerGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]uint64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execRemIntegerGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]uint64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int8:
-		execRemIntegerGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]int8), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execRemIntegerGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]int8), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int16:
-		execRemIntegerGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]int16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execRemIntegerGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]int16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int32:
-		execRemIntegerGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]int32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execRemIntegerGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]int32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int64:
-		execRemIntegerGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]int64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execRemIntegerGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]int64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float32:
-		execRemFloatGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]float32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execRemFloatGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]float32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float64:
-		execRemFloatGeneric(lhs.Flat.([]float64), rhs.Flat.([]float64), output.Flat.([]float64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execRemFloatGeneric(lhs.Flat.([]float64), rhs.Flat.([]float64), output.Flat.([]float64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.BFloat16:
-		execRemFloatBFloat16(lhs.Flat.([]bfloat16.BFloat16), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]bfloat16.BFloat16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execRemFloatBFloat16(lhs.Flat.([]bfloat16.BFloat16), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]bfloat16.BFloat16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float16:
-		execRemFloatFloat16(lhs.Flat.([]float16.Float16), rhs.Flat.([]float16.Float16), output.Flat.([]float16.Float16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execRemFloatFloat16(lhs.Flat.([]float16.Float16), rhs.Flat.([]float16.Float16), output.Flat.([]float16.Float16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	default:
 		return nil, errors.Errorf("unsupported data type %s for %s", output.RawShape.DType, node.OpType)
@@ -682,7 +1508,7 @@ func execRem(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 }
 
 func execRemIntegerGeneric[T gobackend.PODIntegerConstraints](lhs, rhs []T, output []T,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// Case 1: One side (rhs) is a scalar: only iterate over the lhs.
@@ -698,15 +1524,76 @@ func execRemIntegerGeneric[T gobackend.PODIntegerConstraints](lhs, rhs []T, outp
 			output[ii] = c % input
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for ii, input := range lhs {
 			output[ii] = input % rhs[ii]
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[offset+b] % rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[b] % rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[offset+b] % c
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c % rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c % rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[b] % c
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] % rhs[indices.RHSFlatIdx]
 		}
@@ -715,7 +1602,7 @@ func execRemIntegerGeneric[T gobackend.PODIntegerConstraints](lhs, rhs []T, outp
 }
 
 func execRemFloatGeneric[T gobackend.PODFloatConstraints](lhs, rhs []T, output []T,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// Case 1: One side (rhs) is a scalar: only iterate over the lhs.
@@ -731,15 +1618,76 @@ func execRemFloatGeneric[T gobackend.PODFloatConstraints](lhs, rhs []T, output [
 			output[ii] = T(math.Mod(float64(c), float64(input)))
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for ii, input := range lhs {
 			output[ii] = T(math.Mod(float64(input), float64(rhs[ii])))
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = T(math.Mod(float64(lhs[offset+b]), float64(rhs[b])))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = T(math.Mod(float64(lhs[b]), float64(rhs[offset+b])))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = T(math.Mod(float64(lhs[offset+b]), float64(c)))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = T(math.Mod(float64(c), float64(rhs[offset+b])))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = T(math.Mod(float64(c), float64(rhs[b])))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = T(math.Mod(float64(lhs[b]), float64(c)))
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = T(math.Mod(float64(lhs[indices.LHSFlatIdx]), float64(rhs[indices.RHSFlatIdx])))
 		}
@@ -747,7 +1695,7 @@ func execRemFloatGeneric[T gobackend.PODFloatConstraints](lhs, rhs []T, output [
 	}
 }
 func execRemFloatBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFloat16,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// One side (rhs) is a scalar: only iterate over the lhs.
@@ -765,7 +1713,7 @@ func execRemFloatBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFloat
 			output[ii] = bfloat16.FromFloat32(float32(math.Mod(float64(c), float64(a))))
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for outputIdx := range output {
 			a := lhs[outputIdx].Float32()
@@ -773,9 +1721,78 @@ func execRemFloatBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFloat
 			output[outputIdx] = bfloat16.FromFloat32(float32(math.Mod(float64(a), float64(b))))
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				bF32 := rhs[b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(float32(math.Mod(float64(aF32), float64(bF32))))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(float32(math.Mod(float64(aF32), float64(bF32))))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(float32(math.Mod(float64(aF32), float64(bF32))))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(float32(math.Mod(float64(aF32), float64(bF32))))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(float32(math.Mod(float64(aF32), float64(bF32))))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(float32(math.Mod(float64(aF32), float64(bF32))))
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			a := lhs[indices.LHSFlatIdx].Float32()
 			b := rhs[indices.RHSFlatIdx].Float32()
@@ -785,7 +1802,7 @@ func execRemFloatBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFloat
 	}
 }
 func execRemFloatFloat16(lhs, rhs []float16.Float16, output []float16.Float16,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// One side (rhs) is a scalar: only iterate over the lhs.
@@ -803,7 +1820,7 @@ func execRemFloatFloat16(lhs, rhs []float16.Float16, output []float16.Float16,
 			output[ii] = float16.FromFloat32(float32(math.Mod(float64(c), float64(a))))
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for outputIdx := range output {
 			a := lhs[outputIdx].Float32()
@@ -811,9 +1828,78 @@ func execRemFloatFloat16(lhs, rhs []float16.Float16, output []float16.Float16,
 			output[outputIdx] = float16.FromFloat32(float32(math.Mod(float64(a), float64(b))))
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				bF32 := rhs[b].Float32()
+				output[offset+b] = float16.FromFloat32(float32(math.Mod(float64(aF32), float64(bF32))))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = float16.FromFloat32(float32(math.Mod(float64(aF32), float64(bF32))))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				output[offset+b] = float16.FromFloat32(float32(math.Mod(float64(aF32), float64(bF32))))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = float16.FromFloat32(float32(math.Mod(float64(aF32), float64(bF32))))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[b].Float32()
+				output[offset+b] = float16.FromFloat32(float32(math.Mod(float64(aF32), float64(bF32))))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				output[offset+b] = float16.FromFloat32(float32(math.Mod(float64(aF32), float64(bF32))))
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			a := lhs[indices.LHSFlatIdx].Float32()
 			b := rhs[indices.RHSFlatIdx].Float32()
@@ -828,43 +1914,49 @@ func execPow(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 	lhs, rhs, output, lhsIsScalarOr1, rhsIsScalarOr1 := binaryOperandsAndOutputForExecution(backend, node, inputs, inputsOwned, node.Shape)
 	_, _ = lhsIsScalarOr1, rhsIsScalarOr1
 
+	if backend.NoOps {
+		return output, nil
+	}
+
+	bcastCfg := GetBroadcastConfig(node, lhs, rhs, output)
+
 	switch lhs.RawShape.DType { //nolint:exhaustive
 
 	case dtypes.Uint8:
-		execPowIntegerGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]uint8), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execPowIntegerGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]uint8), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint16:
-		execPowIntegerGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]uint16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execPowIntegerGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]uint16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint32:
-		execPowIntegerGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]uint32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execPowIntegerGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]uint32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint64:
-		execPowIntegerGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]uint64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execPowIntegerGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]uint64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int8:
-		execPowIntegerGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]int8), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execPowIntegerGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]int8), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int16:
-		execPowIntegerGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]int16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execPowIntegerGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]int16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int32:
-		execPowIntegerGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]int32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execPowIntegerGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]int32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int64:
-		execPowIntegerGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]int64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execPowIntegerGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]int64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float32:
-		execPowFloatGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]float32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execPowFloatGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]float32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float64:
-		execPowFloatGeneric(lhs.Flat.([]float64), rhs.Flat.([]float64), output.Flat.([]float64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execPowFloatGeneric(lhs.Flat.([]float64), rhs.Flat.([]float64), output.Flat.([]float64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.BFloat16:
-		execPowFloatBFloat16(lhs.Flat.([]bfloat16.BFloat16), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]bfloat16.BFloat16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execPowFloatBFloat16(lhs.Flat.([]bfloat16.BFloat16), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]bfloat16.BFloat16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float16:
-		execPowFloatFloat16(lhs.Flat.([]float16.Float16), rhs.Flat.([]float16.Float16), output.Flat.([]float16.Float16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execPowFloatFloat16(lhs.Flat.([]float16.Float16), rhs.Flat.([]float16.Float16), output.Flat.([]float16.Float16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	default:
 		return nil, errors.Errorf("unsupported data type %s for %s", output.RawShape.DType, node.OpType)
@@ -873,7 +1965,7 @@ func execPow(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 }
 
 func execPowIntegerGeneric[T gobackend.PODIntegerConstraints](lhs, rhs []T, output []T,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// Case 1: One side (rhs) is a scalar: only iterate over the lhs.
@@ -889,15 +1981,76 @@ func execPowIntegerGeneric[T gobackend.PODIntegerConstraints](lhs, rhs []T, outp
 			output[ii] = execScalarPowIntGeneric(c, input)
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for ii, input := range lhs {
 			output[ii] = execScalarPowIntGeneric(input, rhs[ii])
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = execScalarPowIntGeneric(lhs[offset+b], rhs[b])
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = execScalarPowIntGeneric(lhs[b], rhs[offset+b])
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = execScalarPowIntGeneric(lhs[offset+b], c)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = execScalarPowIntGeneric(c, rhs[offset+b])
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = execScalarPowIntGeneric(c, rhs[b])
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = execScalarPowIntGeneric(lhs[b], c)
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = execScalarPowIntGeneric(lhs[indices.LHSFlatIdx], rhs[indices.RHSFlatIdx])
 		}
@@ -906,7 +2059,7 @@ func execPowIntegerGeneric[T gobackend.PODIntegerConstraints](lhs, rhs []T, outp
 }
 
 func execPowFloatGeneric[T gobackend.PODFloatConstraints](lhs, rhs []T, output []T,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// Case 1: One side (rhs) is a scalar: only iterate over the lhs.
@@ -922,15 +2075,76 @@ func execPowFloatGeneric[T gobackend.PODFloatConstraints](lhs, rhs []T, output [
 			output[ii] = T(math.Pow(float64(c), float64(input)))
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for ii, input := range lhs {
 			output[ii] = T(math.Pow(float64(input), float64(rhs[ii])))
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = T(math.Pow(float64(lhs[offset+b]), float64(rhs[b])))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = T(math.Pow(float64(lhs[b]), float64(rhs[offset+b])))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = T(math.Pow(float64(lhs[offset+b]), float64(c)))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = T(math.Pow(float64(c), float64(rhs[offset+b])))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = T(math.Pow(float64(c), float64(rhs[b])))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = T(math.Pow(float64(lhs[b]), float64(c)))
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = T(math.Pow(float64(lhs[indices.LHSFlatIdx]), float64(rhs[indices.RHSFlatIdx])))
 		}
@@ -938,7 +2152,7 @@ func execPowFloatGeneric[T gobackend.PODFloatConstraints](lhs, rhs []T, output [
 	}
 }
 func execPowFloatBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFloat16,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// One side (rhs) is a scalar: only iterate over the lhs.
@@ -956,7 +2170,7 @@ func execPowFloatBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFloat
 			output[ii] = bfloat16.FromFloat32(float32(math.Pow(float64(c), float64(a))))
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for outputIdx := range output {
 			a := lhs[outputIdx].Float32()
@@ -964,9 +2178,78 @@ func execPowFloatBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFloat
 			output[outputIdx] = bfloat16.FromFloat32(float32(math.Pow(float64(a), float64(b))))
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				bF32 := rhs[b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(float32(math.Pow(float64(aF32), float64(bF32))))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(float32(math.Pow(float64(aF32), float64(bF32))))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(float32(math.Pow(float64(aF32), float64(bF32))))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(float32(math.Pow(float64(aF32), float64(bF32))))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(float32(math.Pow(float64(aF32), float64(bF32))))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(float32(math.Pow(float64(aF32), float64(bF32))))
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			a := lhs[indices.LHSFlatIdx].Float32()
 			b := rhs[indices.RHSFlatIdx].Float32()
@@ -976,7 +2259,7 @@ func execPowFloatBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFloat
 	}
 }
 func execPowFloatFloat16(lhs, rhs []float16.Float16, output []float16.Float16,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// One side (rhs) is a scalar: only iterate over the lhs.
@@ -994,7 +2277,7 @@ func execPowFloatFloat16(lhs, rhs []float16.Float16, output []float16.Float16,
 			output[ii] = float16.FromFloat32(float32(math.Pow(float64(c), float64(a))))
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for outputIdx := range output {
 			a := lhs[outputIdx].Float32()
@@ -1002,9 +2285,78 @@ func execPowFloatFloat16(lhs, rhs []float16.Float16, output []float16.Float16,
 			output[outputIdx] = float16.FromFloat32(float32(math.Pow(float64(a), float64(b))))
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				bF32 := rhs[b].Float32()
+				output[offset+b] = float16.FromFloat32(float32(math.Pow(float64(aF32), float64(bF32))))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = float16.FromFloat32(float32(math.Pow(float64(aF32), float64(bF32))))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				output[offset+b] = float16.FromFloat32(float32(math.Pow(float64(aF32), float64(bF32))))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = float16.FromFloat32(float32(math.Pow(float64(aF32), float64(bF32))))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[b].Float32()
+				output[offset+b] = float16.FromFloat32(float32(math.Pow(float64(aF32), float64(bF32))))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				output[offset+b] = float16.FromFloat32(float32(math.Pow(float64(aF32), float64(bF32))))
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			a := lhs[indices.LHSFlatIdx].Float32()
 			b := rhs[indices.RHSFlatIdx].Float32()
@@ -1019,19 +2371,25 @@ func execAtan2(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobac
 	lhs, rhs, output, lhsIsScalarOr1, rhsIsScalarOr1 := binaryOperandsAndOutputForExecution(backend, node, inputs, inputsOwned, node.Shape)
 	_, _ = lhsIsScalarOr1, rhsIsScalarOr1
 
+	if backend.NoOps {
+		return output, nil
+	}
+
+	bcastCfg := GetBroadcastConfig(node, lhs, rhs, output)
+
 	switch lhs.RawShape.DType { //nolint:exhaustive
 
 	case dtypes.Float32:
-		execAtan2FloatGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]float32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execAtan2FloatGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]float32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float64:
-		execAtan2FloatGeneric(lhs.Flat.([]float64), rhs.Flat.([]float64), output.Flat.([]float64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execAtan2FloatGeneric(lhs.Flat.([]float64), rhs.Flat.([]float64), output.Flat.([]float64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.BFloat16:
-		execAtan2FloatBFloat16(lhs.Flat.([]bfloat16.BFloat16), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]bfloat16.BFloat16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execAtan2FloatBFloat16(lhs.Flat.([]bfloat16.BFloat16), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]bfloat16.BFloat16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float16:
-		execAtan2FloatFloat16(lhs.Flat.([]float16.Float16), rhs.Flat.([]float16.Float16), output.Flat.([]float16.Float16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execAtan2FloatFloat16(lhs.Flat.([]float16.Float16), rhs.Flat.([]float16.Float16), output.Flat.([]float16.Float16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	default:
 		return nil, errors.Errorf("unsupported data type %s for %s", output.RawShape.DType, node.OpType)
@@ -1040,7 +2398,7 @@ func execAtan2(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobac
 }
 
 func execAtan2FloatGeneric[T gobackend.PODFloatConstraints](lhs, rhs []T, output []T,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// Case 1: One side (rhs) is a scalar: only iterate over the lhs.
@@ -1056,15 +2414,76 @@ func execAtan2FloatGeneric[T gobackend.PODFloatConstraints](lhs, rhs []T, output
 			output[ii] = T(math.Atan2(float64(c), float64(input)))
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for ii, input := range lhs {
 			output[ii] = T(math.Atan2(float64(input), float64(rhs[ii])))
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = T(math.Atan2(float64(lhs[offset+b]), float64(rhs[b])))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = T(math.Atan2(float64(lhs[b]), float64(rhs[offset+b])))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = T(math.Atan2(float64(lhs[offset+b]), float64(c)))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = T(math.Atan2(float64(c), float64(rhs[offset+b])))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = T(math.Atan2(float64(c), float64(rhs[b])))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = T(math.Atan2(float64(lhs[b]), float64(c)))
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = T(math.Atan2(float64(lhs[indices.LHSFlatIdx]), float64(rhs[indices.RHSFlatIdx])))
 		}
@@ -1072,7 +2491,7 @@ func execAtan2FloatGeneric[T gobackend.PODFloatConstraints](lhs, rhs []T, output
 	}
 }
 func execAtan2FloatBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFloat16,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// One side (rhs) is a scalar: only iterate over the lhs.
@@ -1090,7 +2509,7 @@ func execAtan2FloatBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFlo
 			output[ii] = bfloat16.FromFloat32(float32(math.Atan2(float64(c), float64(a))))
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for outputIdx := range output {
 			a := lhs[outputIdx].Float32()
@@ -1098,9 +2517,78 @@ func execAtan2FloatBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFlo
 			output[outputIdx] = bfloat16.FromFloat32(float32(math.Atan2(float64(a), float64(b))))
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				bF32 := rhs[b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(float32(math.Atan2(float64(aF32), float64(bF32))))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(float32(math.Atan2(float64(aF32), float64(bF32))))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(float32(math.Atan2(float64(aF32), float64(bF32))))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(float32(math.Atan2(float64(aF32), float64(bF32))))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(float32(math.Atan2(float64(aF32), float64(bF32))))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(float32(math.Atan2(float64(aF32), float64(bF32))))
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			a := lhs[indices.LHSFlatIdx].Float32()
 			b := rhs[indices.RHSFlatIdx].Float32()
@@ -1110,7 +2598,7 @@ func execAtan2FloatBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFlo
 	}
 }
 func execAtan2FloatFloat16(lhs, rhs []float16.Float16, output []float16.Float16,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// One side (rhs) is a scalar: only iterate over the lhs.
@@ -1128,7 +2616,7 @@ func execAtan2FloatFloat16(lhs, rhs []float16.Float16, output []float16.Float16,
 			output[ii] = float16.FromFloat32(float32(math.Atan2(float64(c), float64(a))))
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for outputIdx := range output {
 			a := lhs[outputIdx].Float32()
@@ -1136,9 +2624,78 @@ func execAtan2FloatFloat16(lhs, rhs []float16.Float16, output []float16.Float16,
 			output[outputIdx] = float16.FromFloat32(float32(math.Atan2(float64(a), float64(b))))
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				bF32 := rhs[b].Float32()
+				output[offset+b] = float16.FromFloat32(float32(math.Atan2(float64(aF32), float64(bF32))))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = float16.FromFloat32(float32(math.Atan2(float64(aF32), float64(bF32))))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				output[offset+b] = float16.FromFloat32(float32(math.Atan2(float64(aF32), float64(bF32))))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = float16.FromFloat32(float32(math.Atan2(float64(aF32), float64(bF32))))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[b].Float32()
+				output[offset+b] = float16.FromFloat32(float32(math.Atan2(float64(aF32), float64(bF32))))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				output[offset+b] = float16.FromFloat32(float32(math.Atan2(float64(aF32), float64(bF32))))
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			a := lhs[indices.LHSFlatIdx].Float32()
 			b := rhs[indices.RHSFlatIdx].Float32()
@@ -1157,43 +2714,49 @@ func execMax(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 		// lhsIsScalarOr1, rhsIsScalarOr1 = rhsIsScalarOr1, lhsIsScalarOr1
 	}
 
+	if backend.NoOps {
+		return output, nil
+	}
+
+	bcastCfg := GetBroadcastConfig(node, lhs, rhs, output)
+
 	switch lhs.RawShape.DType { //nolint:exhaustive
 
 	case dtypes.Uint8:
-		execMaxNumericGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]uint8), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMaxNumericGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]uint8), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint16:
-		execMaxNumericGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]uint16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMaxNumericGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]uint16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint32:
-		execMaxNumericGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]uint32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMaxNumericGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]uint32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint64:
-		execMaxNumericGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]uint64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMaxNumericGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]uint64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int8:
-		execMaxNumericGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]int8), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMaxNumericGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]int8), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int16:
-		execMaxNumericGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]int16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMaxNumericGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]int16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int32:
-		execMaxNumericGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]int32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMaxNumericGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]int32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int64:
-		execMaxNumericGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]int64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMaxNumericGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]int64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float32:
-		execMaxNumericGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]float32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMaxNumericGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]float32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float64:
-		execMaxNumericGeneric(lhs.Flat.([]float64), rhs.Flat.([]float64), output.Flat.([]float64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMaxNumericGeneric(lhs.Flat.([]float64), rhs.Flat.([]float64), output.Flat.([]float64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.BFloat16:
-		execMaxNumericBFloat16(lhs.Flat.([]bfloat16.BFloat16), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]bfloat16.BFloat16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMaxNumericBFloat16(lhs.Flat.([]bfloat16.BFloat16), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]bfloat16.BFloat16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float16:
-		execMaxNumericFloat16(lhs.Flat.([]float16.Float16), rhs.Flat.([]float16.Float16), output.Flat.([]float16.Float16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMaxNumericFloat16(lhs.Flat.([]float16.Float16), rhs.Flat.([]float16.Float16), output.Flat.([]float16.Float16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	default:
 		return nil, errors.Errorf("unsupported data type %s for %s", output.RawShape.DType, node.OpType)
@@ -1202,7 +2765,7 @@ func execMax(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 }
 
 func execMaxNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, output []T,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// Case 1: One side (rhs) is a scalar: only iterate over the lhs.
@@ -1211,15 +2774,76 @@ func execMaxNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, outp
 			output[ii] = max(input, c)
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for ii, input := range lhs {
 			output[ii] = max(input, rhs[ii])
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = max(lhs[offset+b], rhs[b])
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = max(lhs[b], rhs[offset+b])
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = max(lhs[offset+b], c)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = max(c, rhs[offset+b])
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = max(c, rhs[b])
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = max(lhs[b], c)
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = max(lhs[indices.LHSFlatIdx], rhs[indices.RHSFlatIdx])
 		}
@@ -1227,7 +2851,7 @@ func execMaxNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, outp
 	}
 }
 func execMaxNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFloat16,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// One side (rhs) is a scalar: only iterate over the lhs.
@@ -1237,7 +2861,7 @@ func execMaxNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFlo
 			output[ii] = bfloat16.FromFloat32(max(a, c))
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for outputIdx := range output {
 			a := lhs[outputIdx].Float32()
@@ -1245,9 +2869,78 @@ func execMaxNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFlo
 			output[outputIdx] = bfloat16.FromFloat32(max(a, b))
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				bF32 := rhs[b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(max(aF32, bF32))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(max(aF32, bF32))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(max(aF32, bF32))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(max(aF32, bF32))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(max(aF32, bF32))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(max(aF32, bF32))
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			a := lhs[indices.LHSFlatIdx].Float32()
 			b := rhs[indices.RHSFlatIdx].Float32()
@@ -1257,7 +2950,7 @@ func execMaxNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFlo
 	}
 }
 func execMaxNumericFloat16(lhs, rhs []float16.Float16, output []float16.Float16,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// One side (rhs) is a scalar: only iterate over the lhs.
@@ -1267,7 +2960,7 @@ func execMaxNumericFloat16(lhs, rhs []float16.Float16, output []float16.Float16,
 			output[ii] = float16.FromFloat32(max(a, c))
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for outputIdx := range output {
 			a := lhs[outputIdx].Float32()
@@ -1275,9 +2968,78 @@ func execMaxNumericFloat16(lhs, rhs []float16.Float16, output []float16.Float16,
 			output[outputIdx] = float16.FromFloat32(max(a, b))
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				bF32 := rhs[b].Float32()
+				output[offset+b] = float16.FromFloat32(max(aF32, bF32))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = float16.FromFloat32(max(aF32, bF32))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				output[offset+b] = float16.FromFloat32(max(aF32, bF32))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = float16.FromFloat32(max(aF32, bF32))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[b].Float32()
+				output[offset+b] = float16.FromFloat32(max(aF32, bF32))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				output[offset+b] = float16.FromFloat32(max(aF32, bF32))
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			a := lhs[indices.LHSFlatIdx].Float32()
 			b := rhs[indices.RHSFlatIdx].Float32()
@@ -1296,43 +3058,49 @@ func execMin(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 		// lhsIsScalarOr1, rhsIsScalarOr1 = rhsIsScalarOr1, lhsIsScalarOr1
 	}
 
+	if backend.NoOps {
+		return output, nil
+	}
+
+	bcastCfg := GetBroadcastConfig(node, lhs, rhs, output)
+
 	switch lhs.RawShape.DType { //nolint:exhaustive
 
 	case dtypes.Uint8:
-		execMinNumericGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]uint8), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMinNumericGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]uint8), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint16:
-		execMinNumericGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]uint16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMinNumericGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]uint16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint32:
-		execMinNumericGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]uint32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMinNumericGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]uint32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint64:
-		execMinNumericGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]uint64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMinNumericGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]uint64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int8:
-		execMinNumericGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]int8), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMinNumericGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]int8), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int16:
-		execMinNumericGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]int16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMinNumericGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]int16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int32:
-		execMinNumericGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]int32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMinNumericGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]int32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int64:
-		execMinNumericGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]int64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMinNumericGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]int64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float32:
-		execMinNumericGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]float32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMinNumericGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]float32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float64:
-		execMinNumericGeneric(lhs.Flat.([]float64), rhs.Flat.([]float64), output.Flat.([]float64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMinNumericGeneric(lhs.Flat.([]float64), rhs.Flat.([]float64), output.Flat.([]float64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.BFloat16:
-		execMinNumericBFloat16(lhs.Flat.([]bfloat16.BFloat16), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]bfloat16.BFloat16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMinNumericBFloat16(lhs.Flat.([]bfloat16.BFloat16), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]bfloat16.BFloat16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float16:
-		execMinNumericFloat16(lhs.Flat.([]float16.Float16), rhs.Flat.([]float16.Float16), output.Flat.([]float16.Float16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execMinNumericFloat16(lhs.Flat.([]float16.Float16), rhs.Flat.([]float16.Float16), output.Flat.([]float16.Float16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	default:
 		return nil, errors.Errorf("unsupported data type %s for %s", output.RawShape.DType, node.OpType)
@@ -1341,7 +3109,7 @@ func execMin(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 }
 
 func execMinNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, output []T,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// Case 1: One side (rhs) is a scalar: only iterate over the lhs.
@@ -1350,15 +3118,76 @@ func execMinNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, outp
 			output[ii] = min(input, c)
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for ii, input := range lhs {
 			output[ii] = min(input, rhs[ii])
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = min(lhs[offset+b], rhs[b])
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = min(lhs[b], rhs[offset+b])
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = min(lhs[offset+b], c)
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = min(c, rhs[offset+b])
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = min(c, rhs[b])
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = min(lhs[b], c)
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = min(lhs[indices.LHSFlatIdx], rhs[indices.RHSFlatIdx])
 		}
@@ -1366,7 +3195,7 @@ func execMinNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, outp
 	}
 }
 func execMinNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFloat16,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// One side (rhs) is a scalar: only iterate over the lhs.
@@ -1376,7 +3205,7 @@ func execMinNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFlo
 			output[ii] = bfloat16.FromFloat32(min(a, c))
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for outputIdx := range output {
 			a := lhs[outputIdx].Float32()
@@ -1384,9 +3213,78 @@ func execMinNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFlo
 			output[outputIdx] = bfloat16.FromFloat32(min(a, b))
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				bF32 := rhs[b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(min(aF32, bF32))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(min(aF32, bF32))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(min(aF32, bF32))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(min(aF32, bF32))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(min(aF32, bF32))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				output[offset+b] = bfloat16.FromFloat32(min(aF32, bF32))
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			a := lhs[indices.LHSFlatIdx].Float32()
 			b := rhs[indices.RHSFlatIdx].Float32()
@@ -1396,7 +3294,7 @@ func execMinNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bfloat16.BFlo
 	}
 }
 func execMinNumericFloat16(lhs, rhs []float16.Float16, output []float16.Float16,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// One side (rhs) is a scalar: only iterate over the lhs.
@@ -1406,7 +3304,7 @@ func execMinNumericFloat16(lhs, rhs []float16.Float16, output []float16.Float16,
 			output[ii] = float16.FromFloat32(min(a, c))
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for outputIdx := range output {
 			a := lhs[outputIdx].Float32()
@@ -1414,9 +3312,78 @@ func execMinNumericFloat16(lhs, rhs []float16.Float16, output []float16.Float16,
 			output[outputIdx] = float16.FromFloat32(min(a, b))
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				bF32 := rhs[b].Float32()
+				output[offset+b] = float16.FromFloat32(min(aF32, bF32))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = float16.FromFloat32(min(aF32, bF32))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				output[offset+b] = float16.FromFloat32(min(aF32, bF32))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = float16.FromFloat32(min(aF32, bF32))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[b].Float32()
+				output[offset+b] = float16.FromFloat32(min(aF32, bF32))
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				output[offset+b] = float16.FromFloat32(min(aF32, bF32))
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			a := lhs[indices.LHSFlatIdx].Float32()
 			b := rhs[indices.RHSFlatIdx].Float32()
@@ -1431,31 +3398,37 @@ func execBitwiseAnd(backend *gobackend.Backend, node *gobackend.Node, inputs []*
 	lhs, rhs, output, lhsIsScalarOr1, rhsIsScalarOr1 := binaryOperandsAndOutputForExecution(backend, node, inputs, inputsOwned, node.Shape)
 	_, _ = lhsIsScalarOr1, rhsIsScalarOr1
 
+	if backend.NoOps {
+		return output, nil
+	}
+
+	bcastCfg := GetBroadcastConfig(node, lhs, rhs, output)
+
 	switch lhs.RawShape.DType { //nolint:exhaustive
 
 	case dtypes.Uint8:
-		execBitwiseAndIntegerGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]uint8), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execBitwiseAndIntegerGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]uint8), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint16:
-		execBitwiseAndIntegerGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]uint16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execBitwiseAndIntegerGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]uint16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint32:
-		execBitwiseAndIntegerGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]uint32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execBitwiseAndIntegerGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]uint32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint64:
-		execBitwiseAndIntegerGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]uint64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execBitwiseAndIntegerGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]uint64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int8:
-		execBitwiseAndIntegerGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]int8), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execBitwiseAndIntegerGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]int8), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int16:
-		execBitwiseAndIntegerGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]int16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execBitwiseAndIntegerGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]int16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int32:
-		execBitwiseAndIntegerGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]int32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execBitwiseAndIntegerGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]int32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int64:
-		execBitwiseAndIntegerGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]int64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execBitwiseAndIntegerGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]int64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	default:
 		return nil, errors.Errorf("unsupported data type %s for %s", output.RawShape.DType, node.OpType)
@@ -1464,7 +3437,7 @@ func execBitwiseAnd(backend *gobackend.Backend, node *gobackend.Node, inputs []*
 }
 
 func execBitwiseAndIntegerGeneric[T gobackend.PODIntegerConstraints](lhs, rhs []T, output []T,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// Case 1: One side (rhs) is a scalar: only iterate over the lhs.
@@ -1480,15 +3453,76 @@ func execBitwiseAndIntegerGeneric[T gobackend.PODIntegerConstraints](lhs, rhs []
 			output[ii] = c & input
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for ii, input := range lhs {
 			output[ii] = input & rhs[ii]
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[offset+b] & rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[b] & rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[offset+b] & c
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c & rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c & rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[b] & c
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] & rhs[indices.RHSFlatIdx]
 		}
@@ -1501,31 +3535,37 @@ func execBitwiseOr(backend *gobackend.Backend, node *gobackend.Node, inputs []*g
 	lhs, rhs, output, lhsIsScalarOr1, rhsIsScalarOr1 := binaryOperandsAndOutputForExecution(backend, node, inputs, inputsOwned, node.Shape)
 	_, _ = lhsIsScalarOr1, rhsIsScalarOr1
 
+	if backend.NoOps {
+		return output, nil
+	}
+
+	bcastCfg := GetBroadcastConfig(node, lhs, rhs, output)
+
 	switch lhs.RawShape.DType { //nolint:exhaustive
 
 	case dtypes.Uint8:
-		execBitwiseOrIntegerGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]uint8), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execBitwiseOrIntegerGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]uint8), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint16:
-		execBitwiseOrIntegerGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]uint16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execBitwiseOrIntegerGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]uint16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint32:
-		execBitwiseOrIntegerGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]uint32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execBitwiseOrIntegerGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]uint32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint64:
-		execBitwiseOrIntegerGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]uint64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execBitwiseOrIntegerGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]uint64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int8:
-		execBitwiseOrIntegerGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]int8), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execBitwiseOrIntegerGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]int8), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int16:
-		execBitwiseOrIntegerGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]int16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execBitwiseOrIntegerGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]int16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int32:
-		execBitwiseOrIntegerGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]int32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execBitwiseOrIntegerGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]int32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int64:
-		execBitwiseOrIntegerGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]int64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execBitwiseOrIntegerGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]int64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	default:
 		return nil, errors.Errorf("unsupported data type %s for %s", output.RawShape.DType, node.OpType)
@@ -1534,7 +3574,7 @@ func execBitwiseOr(backend *gobackend.Backend, node *gobackend.Node, inputs []*g
 }
 
 func execBitwiseOrIntegerGeneric[T gobackend.PODIntegerConstraints](lhs, rhs []T, output []T,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// Case 1: One side (rhs) is a scalar: only iterate over the lhs.
@@ -1550,15 +3590,76 @@ func execBitwiseOrIntegerGeneric[T gobackend.PODIntegerConstraints](lhs, rhs []T
 			output[ii] = c | input
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for ii, input := range lhs {
 			output[ii] = input | rhs[ii]
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[offset+b] | rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[b] | rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[offset+b] | c
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c | rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c | rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[b] | c
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] | rhs[indices.RHSFlatIdx]
 		}
@@ -1571,31 +3672,37 @@ func execBitwiseXor(backend *gobackend.Backend, node *gobackend.Node, inputs []*
 	lhs, rhs, output, lhsIsScalarOr1, rhsIsScalarOr1 := binaryOperandsAndOutputForExecution(backend, node, inputs, inputsOwned, node.Shape)
 	_, _ = lhsIsScalarOr1, rhsIsScalarOr1
 
+	if backend.NoOps {
+		return output, nil
+	}
+
+	bcastCfg := GetBroadcastConfig(node, lhs, rhs, output)
+
 	switch lhs.RawShape.DType { //nolint:exhaustive
 
 	case dtypes.Uint8:
-		execBitwiseXorIntegerGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]uint8), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execBitwiseXorIntegerGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]uint8), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint16:
-		execBitwiseXorIntegerGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]uint16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execBitwiseXorIntegerGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]uint16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint32:
-		execBitwiseXorIntegerGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]uint32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execBitwiseXorIntegerGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]uint32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint64:
-		execBitwiseXorIntegerGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]uint64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execBitwiseXorIntegerGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]uint64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int8:
-		execBitwiseXorIntegerGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]int8), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execBitwiseXorIntegerGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]int8), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int16:
-		execBitwiseXorIntegerGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]int16), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execBitwiseXorIntegerGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]int16), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int32:
-		execBitwiseXorIntegerGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]int32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execBitwiseXorIntegerGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]int32), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int64:
-		execBitwiseXorIntegerGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]int64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execBitwiseXorIntegerGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]int64), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	default:
 		return nil, errors.Errorf("unsupported data type %s for %s", output.RawShape.DType, node.OpType)
@@ -1604,7 +3711,7 @@ func execBitwiseXor(backend *gobackend.Backend, node *gobackend.Node, inputs []*
 }
 
 func execBitwiseXorIntegerGeneric[T gobackend.PODIntegerConstraints](lhs, rhs []T, output []T,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// Case 1: One side (rhs) is a scalar: only iterate over the lhs.
@@ -1620,15 +3727,76 @@ func execBitwiseXorIntegerGeneric[T gobackend.PODIntegerConstraints](lhs, rhs []
 			output[ii] = c ^ input
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for ii, input := range lhs {
 			output[ii] = input ^ rhs[ii]
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[offset+b] ^ rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[b] ^ rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[offset+b] ^ c
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c ^ rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c ^ rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[b] ^ c
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] ^ rhs[indices.RHSFlatIdx]
 		}
@@ -1641,11 +3809,17 @@ func execLogicalAnd(backend *gobackend.Backend, node *gobackend.Node, inputs []*
 	lhs, rhs, output, lhsIsScalarOr1, rhsIsScalarOr1 := binaryOperandsAndOutputForExecution(backend, node, inputs, inputsOwned, node.Shape)
 	_, _ = lhsIsScalarOr1, rhsIsScalarOr1
 
+	if backend.NoOps {
+		return output, nil
+	}
+
+	bcastCfg := GetBroadcastConfig(node, lhs, rhs, output)
+
 	switch lhs.RawShape.DType { //nolint:exhaustive
 	// Boolean:
 	case dtypes.Bool:
 		execLogicalAndBooleanGeneric(lhs.Flat.([]bool), rhs.Flat.([]bool), output.Flat.([]bool),
-			lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+			lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	default:
 		return nil, errors.Errorf("unsupported data type %s for %s", output.RawShape.DType, node.OpType)
@@ -1654,7 +3828,7 @@ func execLogicalAnd(backend *gobackend.Backend, node *gobackend.Node, inputs []*
 }
 
 func execLogicalAndBooleanGeneric[T gobackend.PODBooleanConstraints](lhs, rhs []T, output []T,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// Case 1: One side (rhs) is a scalar: only iterate over the lhs.
@@ -1670,15 +3844,76 @@ func execLogicalAndBooleanGeneric[T gobackend.PODBooleanConstraints](lhs, rhs []
 			output[ii] = c && input
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for ii, input := range lhs {
 			output[ii] = input && rhs[ii]
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[offset+b] && rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[b] && rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[offset+b] && c
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c && rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c && rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[b] && c
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] && rhs[indices.RHSFlatIdx]
 		}
@@ -1691,11 +3926,17 @@ func execLogicalOr(backend *gobackend.Backend, node *gobackend.Node, inputs []*g
 	lhs, rhs, output, lhsIsScalarOr1, rhsIsScalarOr1 := binaryOperandsAndOutputForExecution(backend, node, inputs, inputsOwned, node.Shape)
 	_, _ = lhsIsScalarOr1, rhsIsScalarOr1
 
+	if backend.NoOps {
+		return output, nil
+	}
+
+	bcastCfg := GetBroadcastConfig(node, lhs, rhs, output)
+
 	switch lhs.RawShape.DType { //nolint:exhaustive
 	// Boolean:
 	case dtypes.Bool:
 		execLogicalOrBooleanGeneric(lhs.Flat.([]bool), rhs.Flat.([]bool), output.Flat.([]bool),
-			lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+			lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	default:
 		return nil, errors.Errorf("unsupported data type %s for %s", output.RawShape.DType, node.OpType)
@@ -1704,7 +3945,7 @@ func execLogicalOr(backend *gobackend.Backend, node *gobackend.Node, inputs []*g
 }
 
 func execLogicalOrBooleanGeneric[T gobackend.PODBooleanConstraints](lhs, rhs []T, output []T,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// Case 1: One side (rhs) is a scalar: only iterate over the lhs.
@@ -1720,15 +3961,76 @@ func execLogicalOrBooleanGeneric[T gobackend.PODBooleanConstraints](lhs, rhs []T
 			output[ii] = c || input
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for ii, input := range lhs {
 			output[ii] = input || rhs[ii]
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[offset+b] || rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[b] || rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[offset+b] || c
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c || rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c || rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[b] || c
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] || rhs[indices.RHSFlatIdx]
 		}
@@ -1741,11 +4043,17 @@ func execLogicalXor(backend *gobackend.Backend, node *gobackend.Node, inputs []*
 	lhs, rhs, output, lhsIsScalarOr1, rhsIsScalarOr1 := binaryOperandsAndOutputForExecution(backend, node, inputs, inputsOwned, node.Shape)
 	_, _ = lhsIsScalarOr1, rhsIsScalarOr1
 
+	if backend.NoOps {
+		return output, nil
+	}
+
+	bcastCfg := GetBroadcastConfig(node, lhs, rhs, output)
+
 	switch lhs.RawShape.DType { //nolint:exhaustive
 	// Boolean:
 	case dtypes.Bool:
 		execLogicalXorBooleanGeneric(lhs.Flat.([]bool), rhs.Flat.([]bool), output.Flat.([]bool),
-			lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+			lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	default:
 		return nil, errors.Errorf("unsupported data type %s for %s", output.RawShape.DType, node.OpType)
@@ -1754,7 +4062,7 @@ func execLogicalXor(backend *gobackend.Backend, node *gobackend.Node, inputs []*
 }
 
 func execLogicalXorBooleanGeneric[T gobackend.PODBooleanConstraints](lhs, rhs []T, output []T,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// Case 1: One side (rhs) is a scalar: only iterate over the lhs.
@@ -1770,15 +4078,76 @@ func execLogicalXorBooleanGeneric[T gobackend.PODBooleanConstraints](lhs, rhs []
 			output[ii] = c != input
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for ii, input := range lhs {
 			output[ii] = input != rhs[ii]
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[offset+b] != rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[b] != rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[offset+b] != c
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c != rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c != rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[b] != c
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] != rhs[indices.RHSFlatIdx]
 		}
@@ -1800,43 +4169,49 @@ func execEqual(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobac
 		// lhsIsScalarOr1, rhsIsScalarOr1 = rhsIsScalarOr1, lhsIsScalarOr1
 	}
 
+	if backend.NoOps {
+		return output, nil
+	}
+
+	bcastCfg := GetBroadcastConfig(node, lhs, rhs, output)
+
 	switch lhs.RawShape.DType { //nolint:exhaustive
 
 	case dtypes.Uint8:
-		execEqualNumericGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execEqualNumericGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint16:
-		execEqualNumericGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execEqualNumericGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint32:
-		execEqualNumericGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execEqualNumericGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint64:
-		execEqualNumericGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execEqualNumericGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int8:
-		execEqualNumericGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execEqualNumericGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int16:
-		execEqualNumericGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execEqualNumericGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int32:
-		execEqualNumericGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execEqualNumericGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int64:
-		execEqualNumericGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execEqualNumericGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float32:
-		execEqualNumericGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execEqualNumericGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float64:
-		execEqualNumericGeneric(lhs.Flat.([]float64), rhs.Flat.([]float64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execEqualNumericGeneric(lhs.Flat.([]float64), rhs.Flat.([]float64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.BFloat16:
-		execEqualNumericBFloat16(lhs.Flat.([]bfloat16.BFloat16), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execEqualNumericBFloat16(lhs.Flat.([]bfloat16.BFloat16), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float16:
-		execEqualNumericFloat16(lhs.Flat.([]float16.Float16), rhs.Flat.([]float16.Float16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execEqualNumericFloat16(lhs.Flat.([]float16.Float16), rhs.Flat.([]float16.Float16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	default:
 		return nil, errors.Errorf("unsupported data type %s for %s", output.RawShape.DType, node.OpType)
@@ -1845,7 +4220,7 @@ func execEqual(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobac
 }
 
 func execEqualNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, output []bool,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// Case 1: One side (rhs) is a scalar: only iterate over the lhs.
@@ -1854,15 +4229,76 @@ func execEqualNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, ou
 			output[ii] = input == c
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for ii, input := range lhs {
 			output[ii] = input == rhs[ii]
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[offset+b] == rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[b] == rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[offset+b] == c
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c == rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c == rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[b] == c
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] == rhs[indices.RHSFlatIdx]
 		}
@@ -1870,7 +4306,7 @@ func execEqualNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, ou
 	}
 }
 func execEqualNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bool,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// One side (rhs) is a scalar: only iterate over the lhs.
@@ -1880,7 +4316,7 @@ func execEqualNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bool,
 			output[ii] = a == c
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for outputIdx := range output {
 			a := lhs[outputIdx].Float32()
@@ -1888,9 +4324,78 @@ func execEqualNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bool,
 			output[outputIdx] = a == b
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				bF32 := rhs[b].Float32()
+				output[offset+b] = aF32 == bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = aF32 == bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				output[offset+b] = aF32 == bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = aF32 == bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[b].Float32()
+				output[offset+b] = aF32 == bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				output[offset+b] = aF32 == bF32
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			a := lhs[indices.LHSFlatIdx].Float32()
 			b := rhs[indices.RHSFlatIdx].Float32()
@@ -1900,7 +4405,7 @@ func execEqualNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bool,
 	}
 }
 func execEqualNumericFloat16(lhs, rhs []float16.Float16, output []bool,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// One side (rhs) is a scalar: only iterate over the lhs.
@@ -1910,7 +4415,7 @@ func execEqualNumericFloat16(lhs, rhs []float16.Float16, output []bool,
 			output[ii] = a == c
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for outputIdx := range output {
 			a := lhs[outputIdx].Float32()
@@ -1918,9 +4423,78 @@ func execEqualNumericFloat16(lhs, rhs []float16.Float16, output []bool,
 			output[outputIdx] = a == b
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				bF32 := rhs[b].Float32()
+				output[offset+b] = aF32 == bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = aF32 == bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				output[offset+b] = aF32 == bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = aF32 == bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[b].Float32()
+				output[offset+b] = aF32 == bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				output[offset+b] = aF32 == bF32
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			a := lhs[indices.LHSFlatIdx].Float32()
 			b := rhs[indices.RHSFlatIdx].Float32()
@@ -1944,43 +4518,49 @@ func execNotEqual(backend *gobackend.Backend, node *gobackend.Node, inputs []*go
 		// lhsIsScalarOr1, rhsIsScalarOr1 = rhsIsScalarOr1, lhsIsScalarOr1
 	}
 
+	if backend.NoOps {
+		return output, nil
+	}
+
+	bcastCfg := GetBroadcastConfig(node, lhs, rhs, output)
+
 	switch lhs.RawShape.DType { //nolint:exhaustive
 
 	case dtypes.Uint8:
-		execNotEqualNumericGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execNotEqualNumericGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint16:
-		execNotEqualNumericGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execNotEqualNumericGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint32:
-		execNotEqualNumericGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execNotEqualNumericGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint64:
-		execNotEqualNumericGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execNotEqualNumericGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int8:
-		execNotEqualNumericGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execNotEqualNumericGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int16:
-		execNotEqualNumericGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execNotEqualNumericGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int32:
-		execNotEqualNumericGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execNotEqualNumericGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int64:
-		execNotEqualNumericGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execNotEqualNumericGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float32:
-		execNotEqualNumericGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execNotEqualNumericGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float64:
-		execNotEqualNumericGeneric(lhs.Flat.([]float64), rhs.Flat.([]float64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execNotEqualNumericGeneric(lhs.Flat.([]float64), rhs.Flat.([]float64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.BFloat16:
-		execNotEqualNumericBFloat16(lhs.Flat.([]bfloat16.BFloat16), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execNotEqualNumericBFloat16(lhs.Flat.([]bfloat16.BFloat16), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float16:
-		execNotEqualNumericFloat16(lhs.Flat.([]float16.Float16), rhs.Flat.([]float16.Float16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execNotEqualNumericFloat16(lhs.Flat.([]float16.Float16), rhs.Flat.([]float16.Float16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	default:
 		return nil, errors.Errorf("unsupported data type %s for %s", output.RawShape.DType, node.OpType)
@@ -1989,7 +4569,7 @@ func execNotEqual(backend *gobackend.Backend, node *gobackend.Node, inputs []*go
 }
 
 func execNotEqualNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, output []bool,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// Case 1: One side (rhs) is a scalar: only iterate over the lhs.
@@ -1998,15 +4578,76 @@ func execNotEqualNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T,
 			output[ii] = input != c
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for ii, input := range lhs {
 			output[ii] = input != rhs[ii]
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[offset+b] != rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[b] != rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[offset+b] != c
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c != rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c != rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[b] != c
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] != rhs[indices.RHSFlatIdx]
 		}
@@ -2014,7 +4655,7 @@ func execNotEqualNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T,
 	}
 }
 func execNotEqualNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bool,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// One side (rhs) is a scalar: only iterate over the lhs.
@@ -2024,7 +4665,7 @@ func execNotEqualNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bool,
 			output[ii] = a != c
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for outputIdx := range output {
 			a := lhs[outputIdx].Float32()
@@ -2032,9 +4673,78 @@ func execNotEqualNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bool,
 			output[outputIdx] = a != b
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				bF32 := rhs[b].Float32()
+				output[offset+b] = aF32 != bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = aF32 != bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				output[offset+b] = aF32 != bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = aF32 != bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[b].Float32()
+				output[offset+b] = aF32 != bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				output[offset+b] = aF32 != bF32
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			a := lhs[indices.LHSFlatIdx].Float32()
 			b := rhs[indices.RHSFlatIdx].Float32()
@@ -2044,7 +4754,7 @@ func execNotEqualNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bool,
 	}
 }
 func execNotEqualNumericFloat16(lhs, rhs []float16.Float16, output []bool,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// One side (rhs) is a scalar: only iterate over the lhs.
@@ -2054,7 +4764,7 @@ func execNotEqualNumericFloat16(lhs, rhs []float16.Float16, output []bool,
 			output[ii] = a != c
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for outputIdx := range output {
 			a := lhs[outputIdx].Float32()
@@ -2062,9 +4772,78 @@ func execNotEqualNumericFloat16(lhs, rhs []float16.Float16, output []bool,
 			output[outputIdx] = a != b
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				bF32 := rhs[b].Float32()
+				output[offset+b] = aF32 != bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = aF32 != bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				output[offset+b] = aF32 != bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = aF32 != bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[b].Float32()
+				output[offset+b] = aF32 != bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				output[offset+b] = aF32 != bF32
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			a := lhs[indices.LHSFlatIdx].Float32()
 			b := rhs[indices.RHSFlatIdx].Float32()
@@ -2084,43 +4863,49 @@ func execGreaterOrEqual(backend *gobackend.Backend, node *gobackend.Node, inputs
 	}
 	_, _ = lhsIsScalarOr1, rhsIsScalarOr1
 
+	if backend.NoOps {
+		return output, nil
+	}
+
+	bcastCfg := GetBroadcastConfig(node, lhs, rhs, output)
+
 	switch lhs.RawShape.DType { //nolint:exhaustive
 
 	case dtypes.Uint8:
-		execGreaterOrEqualNumericGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execGreaterOrEqualNumericGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint16:
-		execGreaterOrEqualNumericGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execGreaterOrEqualNumericGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint32:
-		execGreaterOrEqualNumericGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execGreaterOrEqualNumericGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint64:
-		execGreaterOrEqualNumericGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execGreaterOrEqualNumericGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int8:
-		execGreaterOrEqualNumericGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execGreaterOrEqualNumericGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int16:
-		execGreaterOrEqualNumericGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execGreaterOrEqualNumericGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int32:
-		execGreaterOrEqualNumericGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execGreaterOrEqualNumericGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int64:
-		execGreaterOrEqualNumericGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execGreaterOrEqualNumericGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float32:
-		execGreaterOrEqualNumericGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execGreaterOrEqualNumericGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float64:
-		execGreaterOrEqualNumericGeneric(lhs.Flat.([]float64), rhs.Flat.([]float64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execGreaterOrEqualNumericGeneric(lhs.Flat.([]float64), rhs.Flat.([]float64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.BFloat16:
-		execGreaterOrEqualNumericBFloat16(lhs.Flat.([]bfloat16.BFloat16), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execGreaterOrEqualNumericBFloat16(lhs.Flat.([]bfloat16.BFloat16), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float16:
-		execGreaterOrEqualNumericFloat16(lhs.Flat.([]float16.Float16), rhs.Flat.([]float16.Float16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execGreaterOrEqualNumericFloat16(lhs.Flat.([]float16.Float16), rhs.Flat.([]float16.Float16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	default:
 		return nil, errors.Errorf("unsupported data type %s for %s", output.RawShape.DType, node.OpType)
@@ -2129,7 +4914,7 @@ func execGreaterOrEqual(backend *gobackend.Backend, node *gobackend.Node, inputs
 }
 
 func execGreaterOrEqualNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, output []bool,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// Case 1: One side (rhs) is a scalar: only iterate over the lhs.
@@ -2145,15 +4930,76 @@ func execGreaterOrEqualNumericGeneric[T gobackend.PODNumericConstraints](lhs, rh
 			output[ii] = c >= input
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for ii, input := range lhs {
 			output[ii] = input >= rhs[ii]
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[offset+b] >= rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[b] >= rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[offset+b] >= c
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c >= rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c >= rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[b] >= c
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] >= rhs[indices.RHSFlatIdx]
 		}
@@ -2161,7 +5007,7 @@ func execGreaterOrEqualNumericGeneric[T gobackend.PODNumericConstraints](lhs, rh
 	}
 }
 func execGreaterOrEqualNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bool,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// One side (rhs) is a scalar: only iterate over the lhs.
@@ -2179,7 +5025,7 @@ func execGreaterOrEqualNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bo
 			output[ii] = c >= a
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for outputIdx := range output {
 			a := lhs[outputIdx].Float32()
@@ -2187,9 +5033,78 @@ func execGreaterOrEqualNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bo
 			output[outputIdx] = a >= b
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				bF32 := rhs[b].Float32()
+				output[offset+b] = aF32 >= bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = aF32 >= bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				output[offset+b] = aF32 >= bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = aF32 >= bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[b].Float32()
+				output[offset+b] = aF32 >= bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				output[offset+b] = aF32 >= bF32
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			a := lhs[indices.LHSFlatIdx].Float32()
 			b := rhs[indices.RHSFlatIdx].Float32()
@@ -2199,7 +5114,7 @@ func execGreaterOrEqualNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bo
 	}
 }
 func execGreaterOrEqualNumericFloat16(lhs, rhs []float16.Float16, output []bool,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// One side (rhs) is a scalar: only iterate over the lhs.
@@ -2217,7 +5132,7 @@ func execGreaterOrEqualNumericFloat16(lhs, rhs []float16.Float16, output []bool,
 			output[ii] = c >= a
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for outputIdx := range output {
 			a := lhs[outputIdx].Float32()
@@ -2225,9 +5140,78 @@ func execGreaterOrEqualNumericFloat16(lhs, rhs []float16.Float16, output []bool,
 			output[outputIdx] = a >= b
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				bF32 := rhs[b].Float32()
+				output[offset+b] = aF32 >= bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = aF32 >= bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				output[offset+b] = aF32 >= bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = aF32 >= bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[b].Float32()
+				output[offset+b] = aF32 >= bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				output[offset+b] = aF32 >= bF32
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			a := lhs[indices.LHSFlatIdx].Float32()
 			b := rhs[indices.RHSFlatIdx].Float32()
@@ -2247,43 +5231,49 @@ func execGreaterThan(backend *gobackend.Backend, node *gobackend.Node, inputs []
 	}
 	_, _ = lhsIsScalarOr1, rhsIsScalarOr1
 
+	if backend.NoOps {
+		return output, nil
+	}
+
+	bcastCfg := GetBroadcastConfig(node, lhs, rhs, output)
+
 	switch lhs.RawShape.DType { //nolint:exhaustive
 
 	case dtypes.Uint8:
-		execGreaterThanNumericGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execGreaterThanNumericGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint16:
-		execGreaterThanNumericGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execGreaterThanNumericGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint32:
-		execGreaterThanNumericGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execGreaterThanNumericGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint64:
-		execGreaterThanNumericGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execGreaterThanNumericGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int8:
-		execGreaterThanNumericGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execGreaterThanNumericGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int16:
-		execGreaterThanNumericGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execGreaterThanNumericGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int32:
-		execGreaterThanNumericGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execGreaterThanNumericGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int64:
-		execGreaterThanNumericGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execGreaterThanNumericGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float32:
-		execGreaterThanNumericGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execGreaterThanNumericGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float64:
-		execGreaterThanNumericGeneric(lhs.Flat.([]float64), rhs.Flat.([]float64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execGreaterThanNumericGeneric(lhs.Flat.([]float64), rhs.Flat.([]float64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.BFloat16:
-		execGreaterThanNumericBFloat16(lhs.Flat.([]bfloat16.BFloat16), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execGreaterThanNumericBFloat16(lhs.Flat.([]bfloat16.BFloat16), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float16:
-		execGreaterThanNumericFloat16(lhs.Flat.([]float16.Float16), rhs.Flat.([]float16.Float16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execGreaterThanNumericFloat16(lhs.Flat.([]float16.Float16), rhs.Flat.([]float16.Float16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	default:
 		return nil, errors.Errorf("unsupported data type %s for %s", output.RawShape.DType, node.OpType)
@@ -2292,7 +5282,7 @@ func execGreaterThan(backend *gobackend.Backend, node *gobackend.Node, inputs []
 }
 
 func execGreaterThanNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, output []bool,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// Case 1: One side (rhs) is a scalar: only iterate over the lhs.
@@ -2308,15 +5298,76 @@ func execGreaterThanNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs [
 			output[ii] = c > input
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for ii, input := range lhs {
 			output[ii] = input > rhs[ii]
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[offset+b] > rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[b] > rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[offset+b] > c
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c > rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c > rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[b] > c
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] > rhs[indices.RHSFlatIdx]
 		}
@@ -2324,7 +5375,7 @@ func execGreaterThanNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs [
 	}
 }
 func execGreaterThanNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bool,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// One side (rhs) is a scalar: only iterate over the lhs.
@@ -2342,7 +5393,7 @@ func execGreaterThanNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bool,
 			output[ii] = c > a
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for outputIdx := range output {
 			a := lhs[outputIdx].Float32()
@@ -2350,9 +5401,78 @@ func execGreaterThanNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bool,
 			output[outputIdx] = a > b
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				bF32 := rhs[b].Float32()
+				output[offset+b] = aF32 > bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = aF32 > bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				output[offset+b] = aF32 > bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = aF32 > bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[b].Float32()
+				output[offset+b] = aF32 > bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				output[offset+b] = aF32 > bF32
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			a := lhs[indices.LHSFlatIdx].Float32()
 			b := rhs[indices.RHSFlatIdx].Float32()
@@ -2362,7 +5482,7 @@ func execGreaterThanNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bool,
 	}
 }
 func execGreaterThanNumericFloat16(lhs, rhs []float16.Float16, output []bool,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// One side (rhs) is a scalar: only iterate over the lhs.
@@ -2380,7 +5500,7 @@ func execGreaterThanNumericFloat16(lhs, rhs []float16.Float16, output []bool,
 			output[ii] = c > a
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for outputIdx := range output {
 			a := lhs[outputIdx].Float32()
@@ -2388,9 +5508,78 @@ func execGreaterThanNumericFloat16(lhs, rhs []float16.Float16, output []bool,
 			output[outputIdx] = a > b
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				bF32 := rhs[b].Float32()
+				output[offset+b] = aF32 > bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = aF32 > bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				output[offset+b] = aF32 > bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = aF32 > bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[b].Float32()
+				output[offset+b] = aF32 > bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				output[offset+b] = aF32 > bF32
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			a := lhs[indices.LHSFlatIdx].Float32()
 			b := rhs[indices.RHSFlatIdx].Float32()
@@ -2410,43 +5599,49 @@ func execLessOrEqual(backend *gobackend.Backend, node *gobackend.Node, inputs []
 	}
 	_, _ = lhsIsScalarOr1, rhsIsScalarOr1
 
+	if backend.NoOps {
+		return output, nil
+	}
+
+	bcastCfg := GetBroadcastConfig(node, lhs, rhs, output)
+
 	switch lhs.RawShape.DType { //nolint:exhaustive
 
 	case dtypes.Uint8:
-		execLessOrEqualNumericGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execLessOrEqualNumericGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint16:
-		execLessOrEqualNumericGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execLessOrEqualNumericGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint32:
-		execLessOrEqualNumericGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execLessOrEqualNumericGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint64:
-		execLessOrEqualNumericGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execLessOrEqualNumericGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int8:
-		execLessOrEqualNumericGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execLessOrEqualNumericGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int16:
-		execLessOrEqualNumericGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execLessOrEqualNumericGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int32:
-		execLessOrEqualNumericGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execLessOrEqualNumericGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int64:
-		execLessOrEqualNumericGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execLessOrEqualNumericGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float32:
-		execLessOrEqualNumericGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execLessOrEqualNumericGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float64:
-		execLessOrEqualNumericGeneric(lhs.Flat.([]float64), rhs.Flat.([]float64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execLessOrEqualNumericGeneric(lhs.Flat.([]float64), rhs.Flat.([]float64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.BFloat16:
-		execLessOrEqualNumericBFloat16(lhs.Flat.([]bfloat16.BFloat16), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execLessOrEqualNumericBFloat16(lhs.Flat.([]bfloat16.BFloat16), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float16:
-		execLessOrEqualNumericFloat16(lhs.Flat.([]float16.Float16), rhs.Flat.([]float16.Float16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execLessOrEqualNumericFloat16(lhs.Flat.([]float16.Float16), rhs.Flat.([]float16.Float16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	default:
 		return nil, errors.Errorf("unsupported data type %s for %s", output.RawShape.DType, node.OpType)
@@ -2455,7 +5650,7 @@ func execLessOrEqual(backend *gobackend.Backend, node *gobackend.Node, inputs []
 }
 
 func execLessOrEqualNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, output []bool,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// Case 1: One side (rhs) is a scalar: only iterate over the lhs.
@@ -2471,15 +5666,76 @@ func execLessOrEqualNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs [
 			output[ii] = c <= input
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for ii, input := range lhs {
 			output[ii] = input <= rhs[ii]
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[offset+b] <= rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[b] <= rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[offset+b] <= c
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c <= rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c <= rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[b] <= c
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] <= rhs[indices.RHSFlatIdx]
 		}
@@ -2487,7 +5743,7 @@ func execLessOrEqualNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs [
 	}
 }
 func execLessOrEqualNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bool,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// One side (rhs) is a scalar: only iterate over the lhs.
@@ -2505,7 +5761,7 @@ func execLessOrEqualNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bool,
 			output[ii] = c <= a
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for outputIdx := range output {
 			a := lhs[outputIdx].Float32()
@@ -2513,9 +5769,78 @@ func execLessOrEqualNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bool,
 			output[outputIdx] = a <= b
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				bF32 := rhs[b].Float32()
+				output[offset+b] = aF32 <= bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = aF32 <= bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				output[offset+b] = aF32 <= bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = aF32 <= bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[b].Float32()
+				output[offset+b] = aF32 <= bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				output[offset+b] = aF32 <= bF32
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			a := lhs[indices.LHSFlatIdx].Float32()
 			b := rhs[indices.RHSFlatIdx].Float32()
@@ -2525,7 +5850,7 @@ func execLessOrEqualNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bool,
 	}
 }
 func execLessOrEqualNumericFloat16(lhs, rhs []float16.Float16, output []bool,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// One side (rhs) is a scalar: only iterate over the lhs.
@@ -2543,7 +5868,7 @@ func execLessOrEqualNumericFloat16(lhs, rhs []float16.Float16, output []bool,
 			output[ii] = c <= a
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for outputIdx := range output {
 			a := lhs[outputIdx].Float32()
@@ -2551,9 +5876,78 @@ func execLessOrEqualNumericFloat16(lhs, rhs []float16.Float16, output []bool,
 			output[outputIdx] = a <= b
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				bF32 := rhs[b].Float32()
+				output[offset+b] = aF32 <= bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = aF32 <= bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				output[offset+b] = aF32 <= bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = aF32 <= bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[b].Float32()
+				output[offset+b] = aF32 <= bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				output[offset+b] = aF32 <= bF32
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			a := lhs[indices.LHSFlatIdx].Float32()
 			b := rhs[indices.RHSFlatIdx].Float32()
@@ -2573,43 +5967,49 @@ func execLessThan(backend *gobackend.Backend, node *gobackend.Node, inputs []*go
 	}
 	_, _ = lhsIsScalarOr1, rhsIsScalarOr1
 
+	if backend.NoOps {
+		return output, nil
+	}
+
+	bcastCfg := GetBroadcastConfig(node, lhs, rhs, output)
+
 	switch lhs.RawShape.DType { //nolint:exhaustive
 
 	case dtypes.Uint8:
-		execLessThanNumericGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execLessThanNumericGeneric(lhs.Flat.([]uint8), rhs.Flat.([]uint8), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint16:
-		execLessThanNumericGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execLessThanNumericGeneric(lhs.Flat.([]uint16), rhs.Flat.([]uint16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint32:
-		execLessThanNumericGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execLessThanNumericGeneric(lhs.Flat.([]uint32), rhs.Flat.([]uint32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Uint64:
-		execLessThanNumericGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execLessThanNumericGeneric(lhs.Flat.([]uint64), rhs.Flat.([]uint64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int8:
-		execLessThanNumericGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execLessThanNumericGeneric(lhs.Flat.([]int8), rhs.Flat.([]int8), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int16:
-		execLessThanNumericGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execLessThanNumericGeneric(lhs.Flat.([]int16), rhs.Flat.([]int16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int32:
-		execLessThanNumericGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execLessThanNumericGeneric(lhs.Flat.([]int32), rhs.Flat.([]int32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Int64:
-		execLessThanNumericGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execLessThanNumericGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float32:
-		execLessThanNumericGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execLessThanNumericGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float64:
-		execLessThanNumericGeneric(lhs.Flat.([]float64), rhs.Flat.([]float64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execLessThanNumericGeneric(lhs.Flat.([]float64), rhs.Flat.([]float64), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.BFloat16:
-		execLessThanNumericBFloat16(lhs.Flat.([]bfloat16.BFloat16), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execLessThanNumericBFloat16(lhs.Flat.([]bfloat16.BFloat16), rhs.Flat.([]bfloat16.BFloat16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float16:
-		execLessThanNumericFloat16(lhs.Flat.([]float16.Float16), rhs.Flat.([]float16.Float16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
+		execLessThanNumericFloat16(lhs.Flat.([]float16.Float16), rhs.Flat.([]float16.Float16), output.Flat.([]bool), lhs.RawShape, rhs.RawShape, output.RawShape, bcastCfg) //nolint:errcheck // if nok, it would panic
 
 	default:
 		return nil, errors.Errorf("unsupported data type %s for %s", output.RawShape.DType, node.OpType)
@@ -2618,7 +6018,7 @@ func execLessThan(backend *gobackend.Backend, node *gobackend.Node, inputs []*go
 }
 
 func execLessThanNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, output []bool,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// Case 1: One side (rhs) is a scalar: only iterate over the lhs.
@@ -2634,15 +6034,76 @@ func execLessThanNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T,
 			output[ii] = c < input
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for ii, input := range lhs {
 			output[ii] = input < rhs[ii]
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[offset+b] < rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				output[offset+b] = lhs[b] < rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[offset+b] < c
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c < rhs[offset+b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := lhs[a]
+			for b := range B {
+				output[offset+b] = c < rhs[b]
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			c := rhs[a]
+			for b := range B {
+				output[offset+b] = lhs[b] < c
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] < rhs[indices.RHSFlatIdx]
 		}
@@ -2650,7 +6111,7 @@ func execLessThanNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T,
 	}
 }
 func execLessThanNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bool,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// One side (rhs) is a scalar: only iterate over the lhs.
@@ -2668,7 +6129,7 @@ func execLessThanNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bool,
 			output[ii] = c < a
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for outputIdx := range output {
 			a := lhs[outputIdx].Float32()
@@ -2676,9 +6137,78 @@ func execLessThanNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bool,
 			output[outputIdx] = a < b
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				bF32 := rhs[b].Float32()
+				output[offset+b] = aF32 < bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = aF32 < bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				output[offset+b] = aF32 < bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = aF32 < bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[b].Float32()
+				output[offset+b] = aF32 < bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				output[offset+b] = aF32 < bF32
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			a := lhs[indices.LHSFlatIdx].Float32()
 			b := rhs[indices.RHSFlatIdx].Float32()
@@ -2688,7 +6218,7 @@ func execLessThanNumericBFloat16(lhs, rhs []bfloat16.BFloat16, output []bool,
 	}
 }
 func execLessThanNumericFloat16(lhs, rhs []float16.Float16, output []bool,
-	lhsShape, rhsShape, outputShape shapes.Shape) {
+	lhsShape, rhsShape, outputShape shapes.Shape, bcastCfg gobackend.BroadcastConfig) {
 	switch {
 	case len(rhs) == 1:
 		// One side (rhs) is a scalar: only iterate over the lhs.
@@ -2706,7 +6236,7 @@ func execLessThanNumericFloat16(lhs, rhs []float16.Float16, output []bool,
 			output[ii] = c < a
 		}
 		return
-	case lhsShape.Equal(rhsShape):
+	case bcastCfg.Pattern == gobackend.BroadcastNone || lhsShape.Equal(rhsShape):
 		// Case 2: Exact same shapes, no broadcasting.
 		for outputIdx := range output {
 			a := lhs[outputIdx].Float32()
@@ -2714,9 +6244,78 @@ func execLessThanNumericFloat16(lhs, rhs []float16.Float16, output []bool,
 			output[outputIdx] = a < b
 		}
 		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				bF32 := rhs[b].Float32()
+				output[offset+b] = aF32 < bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastLeadingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = aF32 < bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingRHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[offset+b].Float32()
+				output[offset+b] = aF32 < bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastTrailingLHS:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[offset+b].Float32()
+				output[offset+b] = aF32 < bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastRowCol:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			aF32 := lhs[a].Float32()
+			for b := range B {
+				bF32 := rhs[b].Float32()
+				output[offset+b] = aF32 < bF32
+			}
+		}
+		return
+	case bcastCfg.Pattern == gobackend.BroadcastColRow:
+		A, B := bcastCfg.A, bcastCfg.B
+		for a := range A {
+			offset := a * B
+			bF32 := rhs[a].Float32()
+			for b := range B {
+				aF32 := lhs[b].Float32()
+				output[offset+b] = aF32 < bF32
+			}
+		}
+		return
 	default:
-		// Case 3: with broadcasting non-scalar tensors:
-		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		// Case 3: with general broadcasting non-scalar tensors:
+		zipIter := bcastCfg.ZipIter
+		if zipIter == nil {
+			zipIter = gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
+		}
 		for indices := range zipIter.IterFlatIndices() {
 			a := lhs[indices.LHSFlatIdx].Float32()
 			b := rhs[indices.RHSFlatIdx].Float32()

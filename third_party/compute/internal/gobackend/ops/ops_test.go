@@ -27,11 +27,11 @@ func setup() {
 	} else {
 		fmt.Printf("\t$%s=%q\n", compute.ConfigEnvVar, os.Getenv(compute.ConfigEnvVar))
 	}
-	backendGeneric, err := gobackend.New("")
+	var err error
+	backend, err = gobackend.NewBackend()
 	if err != nil {
 		klog.Fatalf("Failed to create backend: %+v", err)
 	}
-	backend = backendGeneric.(*gobackend.Backend)
 	fmt.Printf("Backend: %s, %s\n", backend.Name(), backend.Description())
 }
 
@@ -39,7 +39,7 @@ func teardown() {
 	backend.Finalize()
 }
 
-func makeBuffer(t *testing.T, shape shapes.Shape, flat any) *gobackend.Buffer {
+func makeBuffer(t testing.TB, shape shapes.Shape, flat any) *gobackend.Buffer {
 	t.Helper()
 	computeBuf, err := backend.BufferFromFlatData(0, flat, shape)
 	if err != nil {

@@ -98,21 +98,15 @@ func Slice(f *gobackend.Function, operandOp compute.Value, starts, limits, strid
 
 		// Start
 		start := starts[axis]
-		if dimSize != shapes.DynamicDim {
-			if start < 0 {
-				start = dimSize + start
-			}
-			start = min(max(start, 0), dimSize)
+		if dimSize != shapes.DynamicDim && start < 0 {
+			start = dimSize + start
 		}
 		data.starts[axis] = start
 
 		// Limit
 		limit := limits[axis]
-		if dimSize != shapes.DynamicDim {
-			if limit < 0 {
-				limit = dimSize + limit
-			}
-			limit = min(max(limit, 0), dimSize)
+		if dimSize != shapes.DynamicDim && limit < 0 {
+			limit = dimSize + limit
 		}
 		data.limits[axis] = limit
 
@@ -145,8 +139,7 @@ func execSlice(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobac
 	if err != nil {
 		return nil, err
 	}
-	if output.RawShape.Size() == 0 {
-		// Simplest case, where the slice is of 0 elements, just return the empty buffer with the correct shape.
+	if backend.NoOps || output.RawShape.Size() == 0 {
 		return output, nil
 	}
 

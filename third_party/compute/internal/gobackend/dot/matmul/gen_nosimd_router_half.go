@@ -28,7 +28,9 @@ func noSIMDHalfPrecisionRouter[I gotype.HalfPrecision[I], O gotype.NumericNotCom
 	layout dot.Layout,
 	lhs, rhs []I,
 	batchSize, lhsCrossSize, rhsCrossSize, contractingSize int,
-	output []O) {
+	output []O,
+	nodeData *dot.NodeData) {
+	_ = nodeData
 
 	// Check if small matrix multiplication kernel can be used.
 	flopsPerMatrix := lhsCrossSize * rhsCrossSize * contractingSize
@@ -48,6 +50,12 @@ func noSIMDHalfPrecisionRouter[I gotype.HalfPrecision[I], O gotype.NumericNotCom
 	}
 
 	if useSmallVariant {
+		// When rhsCrossSize == 1 (GEMV) in non-transposed layout, B[K, 1] in memory is
+		// identical to B^T[1, K], so we can route directly to the transposed layout without copy.
+		if layout == dot.LayoutNonTransposed && rhsCrossSize == 1 {
+			layout = dot.LayoutTransposed
+		}
+
 		matricesPerWorker := (noSIMDMinMatMulFlopsPerWorker + (flopsPerMatrix - 1)) / flopsPerMatrix
 		matricesPerWorker = min(matricesPerWorker, batchSize)
 		maxWorkers := 1
@@ -97,6 +105,7 @@ func noSIMDHalfPrecisionRouter[I gotype.HalfPrecision[I], O gotype.NumericNotCom
 			layout,
 			lhs, rhs,
 			batchSize, lhsCrossSize, rhsCrossSize, contractingSize,
-			output)
+			output,
+			nodeData)
 	}
 }

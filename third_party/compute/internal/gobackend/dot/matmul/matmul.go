@@ -4,8 +4,12 @@
 package matmul
 
 import (
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/dtypes/gotype"
 	"github.com/gomlx/compute/internal/gobackend"
+	"github.com/gomlx/compute/internal/gobackend/dot"
 	"github.com/gomlx/compute/support/envutil"
+	"github.com/pkg/errors"
 	"k8s.io/klog/v2"
 )
 
@@ -13,7 +17,7 @@ const (
 	// EnabledEnv is the environment variable that controls whether the default matmul
 	// implementations are enabled.
 	// It's on by default, and can be disabled by setting it to false.
-	EnabledEnv = "GOMLX_DOT_MATMUL"
+	EnabledEnv = envutil.GoBackendDotMatmul
 )
 
 // Block/packs parameters for current architecture.
@@ -53,9 +57,51 @@ const (
 )
 
 func init() {
-	avx512Enabled, err := envutil.ReadBool(envutil.SIMD_AVX512_Env, true)
+	avx512Enabled, err := envutil.ReadBool(envutil.GoBackendSIMD_AVX512, true)
 	if err != nil {
-		klog.Fatalf("Invalid value for %q: %+v", envutil.SIMD_AVX512_Env, err)
+		klog.Fatalf("Invalid value for %q: %+v", envutil.GoBackendSIMD_AVX512, err)
 	}
 	_ = avx512Enabled
 }
+
+// ExecuteWithEpilogue executes matrix multiplication using the registered backend algorithm,
+// and applies the epilogue (bias addition and activation) directly to the output while in cache.
+func ExecuteWithEpilogue[I, O interface {
+	gotype.Numeric | gotype.AnyHalfPrecision
+}](
+	backend *gobackend.Backend,
+	layout dot.Layout,
+	lhs, rhs []I,
+	batchSize, lhsCrossSize, rhsCrossSize, contractingSize int,
+	output []O,
+	epilogue Epilogue[O],
+	nodeDataOpt ...*dot.NodeData,
+) error {
+	if backend.NoOps {
+		return nil
+	}
+	var nodeData *dot.NodeData
+	if len(nodeDataOpt) > 0 {
+		nodeData = nodeDataOpt[0]
+	}
+	inDType := dtypes.FromGenericsType[I]()
+	outDType := dtypes.FromGenericsType[O]()
+	reg := dot.FindRegisteredImplementation(layout, inDType, outDType)
+	if reg == nil {
+		return errors.Errorf("no registered matmul implementation for layout=%s, input=%s, output=%s",
+			layout, inDType, outDType)
+	}
+
+	implFn, ok := reg.ImplFn().(dot.DotGeneralExecFn[I, O])
+	if !ok {
+		return errors.Errorf("invalid implementation function type for layout=%s, input=%s, output=%s",
+			layout, inDType, outDType)
+	}
+	implFn(backend, layout, lhs, rhs, batchSize, lhsCrossSize, rhsCrossSize, contractingSize, output, nodeData)
+
+	if epilogue.HasWork() {
+		ApplyEpilogue(backend, output, batchSize, lhsCrossSize, rhsCrossSize, epilogue)
+	}
+	return nil
+}
+

@@ -23,7 +23,9 @@ func noSIMDRouter[I, O gotype.NumericNotComplex]( //alt:generic
 	layout dot.Layout,
 	lhs, rhs []I,
 	batchSize, lhsCrossSize, rhsCrossSize, contractingSize int,
-	output []O) {
+	output []O,
+	nodeData *dot.NodeData) {
+	_ = nodeData
 
 	// Check if small matrix multiplication kernel can be used.
 	flopsPerMatrix := lhsCrossSize * rhsCrossSize * contractingSize
@@ -43,6 +45,12 @@ func noSIMDRouter[I, O gotype.NumericNotComplex]( //alt:generic
 	}
 
 	if useSmallVariant {
+		// When rhsCrossSize == 1 (GEMV) in non-transposed layout, B[K, 1] in memory is
+		// identical to B^T[1, K], so we can route directly to the transposed layout without copy.
+		if layout == dot.LayoutNonTransposed && rhsCrossSize == 1 {
+			layout = dot.LayoutTransposed
+		}
+
 		matricesPerWorker := (noSIMDMinMatMulFlopsPerWorker + (flopsPerMatrix - 1)) / flopsPerMatrix
 		matricesPerWorker = min(matricesPerWorker, batchSize)
 		maxWorkers := 1
@@ -92,6 +100,7 @@ func noSIMDRouter[I, O gotype.NumericNotComplex]( //alt:generic
 			layout,
 			lhs, rhs,
 			batchSize, lhsCrossSize, rhsCrossSize, contractingSize,
-			output)
+			output,
+			nodeData)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gomlx/compute/dtypes/bfloat16"
 	"github.com/gomlx/compute/dtypes/gotype"
+	"github.com/gomlx/compute/support/humanize"
 	"github.com/gomlx/compute/support/testutil"
 )
 
@@ -233,9 +234,14 @@ func runApplyPackedOutputTests[T gotype.NumericNotComplex](t *testing.T, applyFn
 }
 
 func TestUnsafe(t *testing.T) {
-	for _, kernelRows := range []int{2, 4, 16, 32} {
-		t.Run(fmt.Sprintf("Pack_kernelRows=%d", kernelRows), func(t *testing.T) {
+	for _, kernelRows := range []int{2, 4, 8, 16, 32} {
+		t.Run(fmt.Sprintf("PackLHS_kernelRows=%d", kernelRows), func(t *testing.T) {
 			runPackLHSTests(t, unsafePackLHS[float32], kernelRows)
+		})
+	}
+	for _, kernelCols := range []int{4, 8, 16} {
+		t.Run(fmt.Sprintf("PackRHS_kernelCols=%d", kernelCols), func(t *testing.T) {
+			runPackRHSTests(t, unsafePackRHS[float32], kernelCols)
 		})
 	}
 }
@@ -265,6 +271,36 @@ func runBenchmarkPackLHS[T gotype.ScalarNotComplex](b *testing.B, name string, p
 				}
 			}
 		}
+		b.ReportMetric(humanize.DurationPerOp(b.Elapsed(), b.N))
+	})
+}
+
+func runBenchmarkPackRHSGeneric[T gotype.ScalarNotComplex](b *testing.B, name string, packFn PackRHSFn[T], totalRows, totalCols, panelRows, panelCols, kernelCols int) {
+	src := make([]T, totalRows*totalCols)
+	for i := range src {
+		src[i] = T(i)
+	}
+	maxStrips := (panelCols + kernelCols - 1) / kernelCols
+	dstSize := maxStrips * panelRows * kernelCols
+	dst := make([]T, dstSize)
+
+	b.Run(name, func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			for rowStart := 0; rowStart < totalRows; rowStart += panelRows {
+				contractingRows := panelRows
+				if rowStart+contractingRows > totalRows {
+					contractingRows = totalRows - rowStart
+				}
+				for colStart := 0; colStart < totalCols; colStart += panelCols {
+					rhsCols := panelCols
+					if colStart+rhsCols > totalCols {
+						rhsCols = totalCols - colStart
+					}
+					packFn(src, dst, rowStart, colStart, totalCols, contractingRows, rhsCols, kernelCols)
+				}
+			}
+		}
+		b.ReportMetric(humanize.DurationPerOp(b.Elapsed(), b.N))
 	})
 }
 
@@ -286,11 +322,26 @@ func BenchmarkNoSIMD(b *testing.B) {
 		runBenchmarkPackLHS[bfloat16.BFloat16](b, "standard/bfloat16", packLHS, totalRows, totalCols, panelRows, panelCols, kernelRows)
 		runBenchmarkPackLHS[bfloat16.BFloat16](b, "unsafe/bfloat16", unsafePackLHS, totalRows, totalCols, panelRows, panelCols, kernelRows)
 	})
+	b.Run("PackLHS/kernelRows=8", func(b *testing.B) {
+		kernelRows := 8
+		runBenchmarkPackLHS[float32](b, "standard/float32", packLHS, totalRows, totalCols, panelRows, panelCols, kernelRows)
+		runBenchmarkPackLHS[float32](b, "unsafe/float32", unsafePackLHS, totalRows, totalCols, panelRows, panelCols, kernelRows)
+		runBenchmarkPackLHS[bfloat16.BFloat16](b, "standard/bfloat16", packLHS, totalRows, totalCols, panelRows, panelCols, kernelRows)
+		runBenchmarkPackLHS[bfloat16.BFloat16](b, "unsafe/bfloat16", unsafePackLHS, totalRows, totalCols, panelRows, panelCols, kernelRows)
+	})
 	b.Run("PackLHS/kernelRows=32", func(b *testing.B) {
 		kernelRows := 32
 		runBenchmarkPackLHS[float32](b, "standard/float32", packLHS, totalRows, totalCols, panelRows, panelCols, kernelRows)
 		runBenchmarkPackLHS[float32](b, "unsafe/float32", unsafePackLHS, totalRows, totalCols, panelRows, panelCols, kernelRows)
 		runBenchmarkPackLHS[bfloat16.BFloat16](b, "standard/bfloat16", packLHS, totalRows, totalCols, panelRows, panelCols, kernelRows)
 		runBenchmarkPackLHS[bfloat16.BFloat16](b, "unsafe/bfloat16", unsafePackLHS, totalRows, totalCols, panelRows, panelCols, kernelRows)
+	})
+
+	b.Run("PackRHS/kernelCols=4", func(b *testing.B) {
+		kernelCols := 4
+		runBenchmarkPackRHSGeneric[float32](b, "standard/float32", packRHS, totalRows, totalCols, panelRows, panelCols, kernelCols)
+		runBenchmarkPackRHSGeneric[float32](b, "unsafe/float32", unsafePackRHS, totalRows, totalCols, panelRows, panelCols, kernelCols)
+		runBenchmarkPackRHSGeneric[bfloat16.BFloat16](b, "standard/bfloat16", packRHS, totalRows, totalCols, panelRows, panelCols, kernelCols)
+		runBenchmarkPackRHSGeneric[bfloat16.BFloat16](b, "unsafe/bfloat16", unsafePackRHS, totalRows, totalCols, panelRows, panelCols, kernelCols)
 	})
 }
