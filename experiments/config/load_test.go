@@ -263,7 +263,8 @@ func TestUnknownModelAndDataset(t *testing.T) {
 	if got := KnownModels(); !reflect.DeepEqual(got, []string{"uniter"}) {
 		t.Errorf("KnownModels() = %q", got)
 	}
-	if got := KnownDatasets(); !reflect.DeepEqual(got, []string{"masked_coco", "synthetic_captions", "synthetic_vqa", "vqa2"}) {
+	if got := KnownDatasets(); !reflect.DeepEqual(got, []string{"itm", "masked_coco", "nlvr2", "refcoco", "synthetic_captions", "synthetic_itr",
+		"synthetic_nlvr2", "synthetic_refcoco", "synthetic_ve", "synthetic_vqa", "ve", "vqa2"}) {
 		t.Errorf("KnownDatasets() = %q", got)
 	}
 }
