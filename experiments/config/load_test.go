@@ -480,7 +480,7 @@ func TestSyntheticConfigs(t *testing.T) {
 	check(t, vqa, "dataset_config.synthetic_vqa.low_data_fraction", 1.0)
 	check(t, vqa, "dataset_config.synthetic_vqa.max_seq_length", 18)
 	check(t, vqa, "dataset_config.synthetic_vqa.max_regions", 8)
-	check(t, vqa, "scheduler.params.num_training_steps", 800) // interpolated from training.max_updates
+	check(t, vqa, "scheduler.params.num_training_steps", 1000) // interpolated from training.max_updates
 	check(t, vqa, "scheduler.params.num_warmup_steps", 40)
 	check(t, vqa, "training.batch_size", 512)
 	check(t, vqa, "optimizer.params.lr", 2e-3)
@@ -507,6 +507,7 @@ func TestSyntheticConfigs(t *testing.T) {
 	low := load("vqa_lowdata.yaml")
 	check(t, low, "dataset_config.synthetic_vqa.low_data_fraction", 0.1)
 	check(t, low, "env.save_dir", "./save/synthetic_vqa_lowdata")
+	check(t, low, "scheduler.params.num_training_steps", 800) // its own max_updates, the measured comparisons' setting
 
 	ft := load("finetune_from_pretrained.yaml")
 	check(t, ft, "dataset_config.synthetic_vqa.low_data_fraction", 0.1)
