@@ -7,7 +7,7 @@
 #   - the GoNB kernelspec (`gonb --install --raw_error`).
 # `scripts/setup.sh go` does only the first step: all that building and running the uniter command needs.
 # Whatever is already present at the wanted version is skipped. Go itself (go.mod's version) must already be installed.
-# See /work/shared/docs/notebooks-setup.md (copied in spirit into notebooks/README.md) for why each step is needed.
+# notebooks/README.md says why each step is needed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

@@ -8,7 +8,7 @@ bash scripts/setup.sh # idempotent: installs Jupyter, the GoNB kernel and the te
 export PATH="/usr/local/go/bin:$PATH"
 export GOTOOLCHAIN=go1.27.3 # go.mod needs Go 1.27; the go command fetches this toolchain from the module proxy
 export PATH="${GOBIN:-$(go env GOPATH)/bin}:$PATH" # goimports and gopls, which the gonb kernel calls
-# SIMD matmul in the pure-Go backend; the default worker pool can deadlock, hence parallelism=-1 (gomlx-notes §6).
+# SIMD matmul in the pure-Go backend; the default worker pool can deadlock, hence parallelism=-1.
 export GOEXPERIMENT=simd GOMLX_BACKEND=go:parallelism=-1
 
 echo "== third_party/compute = upstream + patch"
