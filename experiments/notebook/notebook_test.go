@@ -56,7 +56,7 @@ func TestNewFindsTheRepositoryAndSeparatesSizes(t *testing.T) {
 func TestNotebookExperimentsLoad(t *testing.T) {
 	small := testNotebook(t)
 	full := &Notebook{FullSize: true, Root: small.Root, Dir: small.Dir}
-	for _, experiment := range []string{"vqa", "vqa_lowdata", "finetune_from_pretrained", "pretrain", "pretrain_mlm"} {
+	for _, experiment := range []string{"vqa", "vqa_lowdata", "finetune_from_pretrained", "pretrain", "pretrain_mlm", "itr"} {
 		for _, n := range []*Notebook{small, full} {
 			cfg, err := n.Config(experiment, "run1", "training.seed=3")
 			if err != nil {
