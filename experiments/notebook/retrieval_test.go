@@ -102,16 +102,12 @@ func TestRecallTable(t *testing.T) {
 // first caption retrieved first, and the attention of its pair drawn over the scene.
 func TestRetrievalRunAndWhatTheNotebookShows(t *testing.T) {
 	nb := testNotebook(t)
-	tiny := []string{
-		"model_config.uniter.hidden_size=32", "model_config.uniter.num_hidden_layers=1",
-		"model_config.uniter.num_attention_heads=2", "model_config.uniter.intermediate_size=64",
-		"model_config.uniter.img_dim=16", "dataset_config.synthetic_itr.scenes.feature_dim=16",
+	tiny := append(slices.Clone(tinyModel), "dataset_config.synthetic_itr.scenes.feature_dim=16",
 		"dataset_config.synthetic_itr.train=16", "dataset_config.synthetic_itr.val=6", "dataset_config.synthetic_itr.test=6",
 		"dataset_config.synthetic_itr.per_image=2",
 		"model_config.uniter.heads.synthetic_itr.negative_size=2", "model_config.uniter.heads.synthetic_itr.inf_minibatch_size=7",
 		"training.batch_size=4", "training.max_updates=4", "training.log_interval=2", "training.evaluation_interval=2",
-		"training.num_workers=1", "scheduler.params.num_warmup_steps=2", "training.seed=2",
-	}
+		"training.num_workers=1", "scheduler.params.num_warmup_steps=2", "training.seed=2")
 	res, err := nb.Train("itr", "tiny_itr", func(id, html string) {}, tiny...)
 	if err != nil {
 		t.Fatal(err)
