@@ -56,7 +56,7 @@ func TestNewFindsTheRepositoryAndSeparatesSizes(t *testing.T) {
 func TestNotebookExperimentsLoad(t *testing.T) {
 	small := testNotebook(t)
 	full := &Notebook{FullSize: true, Root: small.Root, Dir: small.Dir}
-	for _, experiment := range []string{"vqa", "vqa_lowdata", "finetune_from_pretrained", "pretrain", "pretrain_mlm"} {
+	for _, experiment := range []string{"vqa", "vqa_lowdata", "finetune_from_pretrained", "pretrain", "pretrain_mlm", "itr"} {
 		for _, n := range []*Notebook{small, full} {
 			cfg, err := n.Config(experiment, "run1", "training.seed=3")
 			if err != nil {
@@ -178,18 +178,21 @@ func TestFormatBuildInfo(t *testing.T) {
 	}
 }
 
+// tinyModel makes the UNITER of an experiment tiny: 1 layer of 32, 2 heads, 16-d region features.
+var tinyModel = []string{
+	"model_config.uniter.hidden_size=32", "model_config.uniter.num_hidden_layers=1",
+	"model_config.uniter.num_attention_heads=2", "model_config.uniter.intermediate_size=64",
+	"model_config.uniter.img_dim=16",
+}
+
 // TestTrainAndWhatTheNotebooksDrawFromIt trains a tiny VQA model through Train and checks the live view, the
 // comparison, the run summary, the prediction table and the attention the notebooks show from it.
 func TestTrainAndWhatTheNotebooksDrawFromIt(t *testing.T) {
 	nb := testNotebook(t)
-	tiny := []string{
-		"model_config.uniter.hidden_size=32", "model_config.uniter.num_hidden_layers=1",
-		"model_config.uniter.num_attention_heads=2", "model_config.uniter.intermediate_size=64",
-		"model_config.uniter.img_dim=16", "model_config.uniter.heads.synthetic_vqa.hidden_size=64",
+	tiny := append(slices.Clone(tinyModel), "model_config.uniter.heads.synthetic_vqa.hidden_size=64",
 		"dataset_config.synthetic_vqa.num_images=40", "training.batch_size=8", "training.max_updates=6",
 		"training.log_interval=2", "training.evaluation_interval=3", "training.num_workers=1",
-		"scheduler.params.num_warmup_steps=2",
-	}
+		"scheduler.params.num_warmup_steps=2")
 	var ids []string
 	var views []string
 	show := func(id, html string) { ids, views = append(ids, id), append(views, html) }

@@ -53,13 +53,16 @@ func isLoss(name string) bool {
 	return strings.HasSuffix(last, "loss") || last == "logit_bce"
 }
 
-// isAccuracy reports whether a metric is an accuracy.
-func isAccuracy(name string) bool { return strings.HasSuffix(name, "accuracy") }
+// isAccuracy reports whether a metric is an accuracy, or r_mean, the mean recall that the retrieval task reports as
+// its accuracy.
+func isAccuracy(name string) bool {
+	return strings.HasSuffix(name, "accuracy") || name[strings.LastIndex(name, "/")+1:] == "r_mean"
+}
 
 // LossCurves returns the series of every loss metric (train and val, per task and total).
 func LossCurves(records []runner.Record) []viz.Series { return Curves(records, isLoss) }
 
-// AccuracyCurves returns the series of every accuracy metric (vqa_accuracy, mlm_accuracy, itm_accuracy).
+// AccuracyCurves returns the series of every accuracy metric (vqa_accuracy, mlm_accuracy, itm_accuracy, r_mean).
 func AccuracyCurves(records []runner.Record) []viz.Series { return Curves(records, isAccuracy) }
 
 // TaskCharts returns one chart per loss or accuracy of the tasks (e.g. masked_lm_loss, itm_accuracy), each

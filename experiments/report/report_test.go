@@ -92,7 +92,7 @@ func TestCurves(t *testing.T) {
 		{Step: 10, Metrics: map[string]float64{"train/d/masked_lm_loss": 5, "train/total_loss": 6, "train/lr": 1e-4}},
 		{Step: 20, Metrics: map[string]float64{"train/d/masked_lm_loss": math.NaN(), "train/total_loss": 4}},
 		{Step: 20, Metrics: map[string]float64{"val/d/masked_lm_loss": 4.5, "val/d/mlm_accuracy": 0.3, "val/total_loss": 4.5}},
-		{Step: 30, Metrics: map[string]float64{"train/d/masked_lm_loss": 3, "val/d/logit_bce": 2}},
+		{Step: 30, Metrics: map[string]float64{"train/d/masked_lm_loss": 3, "val/d/logit_bce": 2, "val/d/r_mean": 0.25, "val/d/img_r_mean": 0.2}},
 	}
 	losses := LossCurves(recs)
 	var names []string
@@ -106,7 +106,7 @@ func TestCurves(t *testing.T) {
 		t.Errorf("train/masked_lm_loss: X %v Y %v, want [10 30] [5 3] (the NaN left out)", s.X, s.Y)
 	}
 	acc := AccuracyCurves(recs)
-	if len(acc) != 1 || acc[0].Name != "val/mlm_accuracy" || acc[0].Y[0] != 0.3 {
+	if len(acc) != 2 || acc[0].Name != "val/mlm_accuracy" || acc[0].Y[0] != 0.3 || acc[1].Name != "val/r_mean" || acc[1].Y[0] != 0.25 {
 		t.Errorf("accuracy series %+v", acc)
 	}
 	charts := TaskCharts(recs)
@@ -114,8 +114,11 @@ func TestCurves(t *testing.T) {
 	for _, c := range charts {
 		titles = append(titles, c.Title)
 	}
-	if want := []string{"logit_bce", "masked_lm_loss", "mlm_accuracy"}; !slices.Equal(titles, want) {
+	if want := []string{"logit_bce", "masked_lm_loss", "mlm_accuracy", "r_mean"}; !slices.Equal(titles, want) {
 		t.Fatalf("task charts %v, want %v", titles, want)
+	}
+	if c := charts[3]; c.YLabel != "accuracy" || !slices.Equal(c.YInclude, []float64{0, 1}) {
+		t.Errorf("r_mean chart %+v: not drawn as an accuracy", c)
 	}
 	if s := charts[1].Series; len(s) != 2 || s[0].Name != "train/masked_lm_loss" || s[1].Name != "val/masked_lm_loss" {
 		t.Errorf("masked_lm_loss chart series %+v", s)
@@ -127,8 +130,8 @@ func TestCurves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(html, "<svg"); n != 3 {
-		t.Errorf("ChartsHTML has %d SVGs, want 3", n)
+	if n := strings.Count(html, "<svg"); n != 4 {
+		t.Errorf("ChartsHTML has %d SVGs, want 4", n)
 	}
 	if got := MajorityAnswer([]string{"2", "3", "3", "2", "3"}); got != "3" {
 		t.Errorf("MajorityAnswer = %q, want 3", got)
