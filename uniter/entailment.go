@@ -31,14 +31,11 @@ type VisualEntailmentOutput struct {
 	Loss     *Node // scalar; nil without Targets
 }
 
-// VisualEntailment is ORIG's SNLI-VE objective (train_ve.py): the 3-way head on the pooled output and VQALoss,
-// binary cross entropy summed over the 3 classes and averaged over the batch ("instance-level bce"). The head
-// reads the pooled output only: Options.PooledOnly gives the same result faster.
+// VisualEntailment is ORIG's SNLI-VE objective (train_ve.py): UniterForVisualEntailment is the VQA model with 3
+// outputs, so this is VQA with VisualEntailmentClasses answers: the head on the pooled output and VQALoss, binary
+// cross entropy summed over the 3 classes and averaged over the batch ("instance-level bce"). The head reads the
+// pooled output only: Options.PooledOnly gives the same result faster.
 func VisualEntailment(scope *model.Scope, cfg Config, in VisualEntailmentInputs) VisualEntailmentOutput {
-	out := Backbone(scope, cfg, in.Inputs, in.Options)
-	res := VisualEntailmentOutput{Backbone: out, Logits: VisualEntailmentHead(scope, cfg, out.Pooled)}
-	if in.Targets != nil {
-		res.Loss = VQALoss(res.Logits, in.Targets, in.Weights)
-	}
-	return res
+	cfg.NumAnswers = VisualEntailmentClasses
+	return VisualEntailmentOutput(VQA(scope, cfg, VQAInputs(in)))
 }
